@@ -1,0 +1,216 @@
+// Command cairn runs a Cairn peer and talks to a running one.
+//
+//	cairn init [--repo DIR]         create a repo (identity, config, datastore)
+//	cairn daemon [flags]            run a peer in the foreground
+//	cairn add|cat|get|id|...        client commands, spoken to the daemon's shell
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/cairnnet/cairn/peer"
+)
+
+// defaultConfig is the documented config.yaml, copied into each new repo.
+//
+//go:embed config.yaml
+var defaultConfig []byte
+
+// errUsage marks a command line that could not be understood (exit code 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit code: 0 on success,
+// 1 when the command failed, 2 when it could not be understood.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := dispatch(ctx, args[0], args[1:], stdout)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "cairn: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "cairn: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		return 1
+	}
+}
+
+func dispatch(ctx context.Context, name string, args []string, stdout io.Writer) error {
+	switch name {
+	case "init":
+		return cmdInit(args, stdout)
+	case "daemon":
+		return cmdDaemon(ctx, args, stdout)
+	}
+	cmd, ok := clientCommands[name]
+	if !ok {
+		return fmt.Errorf("%w: unknown command %q (see `cairn help`)", errUsage, name)
+	}
+	return cmd.Run(ctx, args, stdout)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: cairn <command> [flags]")
+	fmt.Fprintln(w, "  init [--repo DIR]                 create a repo: identity, config.yaml, datastore")
+	fmt.Fprintln(w, "  daemon [--repo DIR] [--listen MADDR]... [--bootstrap MADDR]... [--shell HOST:PORT] [--no-mdns]")
+	fmt.Fprintln(w, "                                    run a peer in the foreground (initialises the repo if missing)")
+	names := make([]string, 0, len(clientCommands))
+	for n := range clientCommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %s\n", clientCommands[n].Usage)
+	}
+	fmt.Fprintln(w, "The repo is --repo, else $CAIRN_REPO, else ~/.cairn.")
+}
+
+// defaultRepo is $CAIRN_REPO, else ~/.cairn.
+func defaultRepo() string {
+	if r := os.Getenv("CAIRN_REPO"); r != "" {
+		return r
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".cairn"
+	}
+	return filepath.Join(home, ".cairn")
+}
+
+func cmdInit(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	repo := fs.String("repo", defaultRepo(), "repo directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	id, err := initRepo(*repo)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "initialised repo %s\npeer id: %s\n", *repo, id)
+	return nil
+}
+
+// initRepo writes identity and config, then creates the datastore by
+// starting and stopping an offline node on it, so a repo that init
+// reports as created is one a daemon can open.
+func initRepo(dir string) (string, error) {
+	id, err := peer.InitRepo(dir, defaultConfig)
+	if err != nil {
+		return "", err
+	}
+	if err := peer.CreateDatastore(dir); err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdDaemon(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	repo := fs.String("repo", defaultRepo(), "repo directory")
+	var listen, bootstrap multiFlag
+	fs.Var(&listen, "listen", "swarm multiaddr to listen on (repeatable; replaces swarm.listen)")
+	fs.Var(&bootstrap, "bootstrap", "bootstrap peer multiaddr (repeatable; replaces discovery.bootstrap)")
+	shellAddr := fs.String("shell", "", "HOST:PORT for the HTTP shell (replaces shell.address)")
+	noMDNS := fs.Bool("no-mdns", false, "switch mDNS off (discovery.mdns: false)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !peer.IsRepo(*repo) {
+		if _, err := initRepo(*repo); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "initialised repo %s\n", *repo)
+	}
+	cfg, err := peer.LoadConfig(*repo)
+	if err != nil {
+		return err
+	}
+	if len(listen) > 0 {
+		cfg.Swarm.Listen = listen
+	}
+	if len(bootstrap) > 0 {
+		cfg.Discovery.Bootstrap = bootstrap
+	}
+	if *shellAddr != "" {
+		cfg.Shell.Address = *shellAddr
+	}
+	if *noMDNS {
+		cfg.Discovery.MDNS = false
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	level, _ := peer.ParseLogLevel(cfg.Log.Level)
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	return runDaemon(ctx, cfg, stdout)
+}
+
+func runDaemon(ctx context.Context, cfg peer.Config, stdout io.Writer) error {
+	node, err := peer.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	h := node.Host()
+	fmt.Fprintf(stdout, "peer id: %s\n", h.ID())
+	for _, a := range h.Addrs() {
+		fmt.Fprintf(stdout, "swarm listening on %s/p2p/%s\n", a, h.ID())
+	}
+	fmt.Fprintf(stdout, "shell listening on %s\n", node.ShellAddr())
+	fmt.Fprintln(stdout, "daemon is ready")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "shutting down")
+	if err := node.Close(); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// parseFlags parses flags wherever they stand among the arguments and
+// refuses stray positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: %s: unexpected argument %q", errUsage, fs.Name(), fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package peer
+
+import (
+	"fmt"
+	"syscall"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+)
+
+// AgentVersion is how Cairn introduces itself to other peers (identify).
+const AgentVersion = "cairn/" + Version
+
+// Version is Cairn's release.
+const Version = "0.1.0"
+
+// newHost builds the libp2p host: TCP and QUIC, Noise and TLS, yamux (the
+// go-libp2p defaults), with the resource and connection managers bounded by
+// config.
+func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
+	cm, err := connmgr.NewConnManager(cfg.Connections.Low, cfg.Connections.High,
+		connmgr.WithGracePeriod(cfg.Connections.GracePeriod))
+	if err != nil {
+		return nil, fmt.Errorf("connections: %w", err)
+	}
+	rm, err := newResourceManager(cfg.Resources)
+	if err != nil {
+		return nil, fmt.Errorf("resources: %w", err)
+	}
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		libp2p.ListenAddrStrings(cfg.Swarm.Listen...),
+		libp2p.ConnectionManager(cm),
+		libp2p.ResourceManager(rm),
+		libp2p.UserAgent(AgentVersion),
+		// Metrics go to a registry of ours once /metrics exists; until then
+		// keep them off the global Prometheus registry.
+		libp2p.DisableMetrics(),
+	)
+	if err != nil {
+		rm.Close()
+		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	return h, nil
+}
+
+// newResourceManager scales go-libp2p's default limits (with the default
+// service limits of its protocols) to the configured memory and descriptors.
+func newResourceManager(cfg ResourcesConfig) (network.ResourceManager, error) {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	var concrete rcmgr.ConcreteLimitConfig
+	if cfg.MaxMemory == 0 && cfg.MaxFDs == 0 {
+		concrete = limits.AutoScale()
+	} else {
+		mem, fds := cfg.MaxMemory, cfg.MaxFDs
+		if mem == 0 {
+			mem = 1 << 30
+		}
+		if fds == 0 {
+			fds = processFDLimit() / 2
+		}
+		concrete = limits.Scale(mem, fds)
+	}
+	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(concrete))
+}
+
+func processFDLimit() int {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur == 0 {
+		return 1024
+	}
+	return int(min(l.Cur, 1<<20))
+}

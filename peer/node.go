@@ -1,0 +1,204 @@
+// Package peer assembles a Cairn node: it builds the libp2p host and hands
+// it to the DHT, discovery, content and shell, in that order, and takes them
+// down in reverse.
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cairnnet/cairn/content"
+	"github.com/cairnnet/cairn/dht"
+	"github.com/cairnnet/cairn/discovery"
+	"github.com/cairnnet/cairn/shell"
+	"github.com/ipfs/go-datastore"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+)
+
+// shutdownGrace bounds how long Close waits for shell requests in flight.
+const shutdownGrace = 5 * time.Second
+
+// Node is one running Cairn peer.
+type Node struct {
+	cfg       Config
+	ds        datastore.Batching
+	host      host.Host
+	routing   *dht.DHT
+	discovery *discovery.Discovery
+	content   *content.Content
+	shellLn   net.Listener
+	shellSrv  *http.Server
+	shellAddr ma.Multiaddr
+	serveDone chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds and starts a node from cfg. If it fails half-way it closes
+// whatever it had started.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg}
+	if err := n.start(ctx); err != nil {
+		return nil, errors.Join(err, n.Close())
+	}
+	return n, nil
+}
+
+func (n *Node) start(ctx context.Context) error {
+	key, err := n.identity()
+	if err != nil {
+		return err
+	}
+	if n.ds, err = n.openDatastore(); err != nil {
+		return err
+	}
+	if n.host, err = newHost(key, n.cfg); err != nil {
+		return err
+	}
+	bootstrap, err := discovery.ParseBootstrap(n.cfg.Discovery.Bootstrap)
+	if err != nil {
+		return err
+	}
+	if n.routing, err = dht.New(n.host, n.ds, n.cfg.DHT, bootstrap); err != nil {
+		return err
+	}
+	if n.content, err = content.New(ctx, n.host, n.routing, n.ds, n.cfg.Content); err != nil {
+		return fmt.Errorf("start content: %w", err)
+	}
+	if n.discovery, err = discovery.New(n.host, n.routing, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
+		return fmt.Errorf("start discovery: %w", err)
+	}
+	return n.startShell()
+}
+
+func (n *Node) identity() (crypto.PrivKey, error) {
+	if n.cfg.RepoDir == "" {
+		key, _, err := crypto.GenerateEd25519Key(nil)
+		return key, err
+	}
+	return LoadIdentity(n.cfg.RepoDir)
+}
+
+func (n *Node) openDatastore() (datastore.Batching, error) {
+	if n.cfg.RepoDir == "" || n.cfg.Datastore.Type == "memory" {
+		return content.NewMemoryDatastore(), nil
+	}
+	ds, err := content.OpenDatastore(filepath.Join(n.cfg.RepoDir, DatastoreDir))
+	if err != nil {
+		return nil, fmt.Errorf("open datastore: %w", err)
+	}
+	return ds, nil
+}
+
+// startShell listens first and publishes the api file only then, so a
+// client that finds the file can always connect.
+func (n *Node) startShell() error {
+	cfg := n.cfg.Shell.Config
+	cfg.Version = Version
+	handler, err := shell.New(cfg, &backend{n: n})
+	if err != nil {
+		return fmt.Errorf("start shell: %w", err)
+	}
+	ln, err := net.Listen("tcp", n.cfg.Shell.Address)
+	if err != nil {
+		return fmt.Errorf("start shell: listen on %s: %w", n.cfg.Shell.Address, err)
+	}
+	n.shellLn = ln
+	if n.shellAddr, err = manet.FromNetAddr(ln.Addr()); err != nil {
+		return fmt.Errorf("start shell: %w", err)
+	}
+	n.shellSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	n.serveDone = make(chan struct{})
+	go func() {
+		defer close(n.serveDone)
+		if err := n.shellSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("shell stopped", "err", err)
+		}
+	}()
+	if n.cfg.RepoDir != "" {
+		if err := writeFileSync(filepath.Join(n.cfg.RepoDir, APIFile), []byte(n.shellAddr.String()+"\n"), 0o644); err != nil {
+			return fmt.Errorf("publish api address: %w", err)
+		}
+	}
+	return nil
+}
+
+// Host is the node's libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Content is the node's block store, importer and exchange.
+func (n *Node) Content() *content.Content { return n.content }
+
+// Routing is the node's DHT.
+func (n *Node) Routing() *dht.DHT { return n.routing }
+
+// ShellAddr is the multiaddr the HTTP shell listens on.
+func (n *Node) ShellAddr() ma.Multiaddr { return n.shellAddr }
+
+// Close stops everything in reverse order of start and flushes the
+// datastore. It is safe to call twice and on a half-built node.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	return n.closeErr
+}
+
+func (n *Node) close() error {
+	var errs []error
+	if n.shellSrv != nil {
+		if n.cfg.RepoDir != "" {
+			if err := os.Remove(filepath.Join(n.cfg.RepoDir, APIFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		if err := n.shellSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop shell: %w", n.shellSrv.Close()))
+		}
+		cancel()
+		<-n.serveDone
+	} else if n.shellLn != nil {
+		errs = append(errs, n.shellLn.Close())
+	}
+	stop := func(name string, c io.Closer) {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", name, err))
+		}
+	}
+	if n.discovery != nil {
+		stop("discovery", n.discovery)
+	}
+	if n.content != nil {
+		stop("content", n.content)
+	}
+	if n.routing != nil {
+		stop("dht", n.routing)
+	}
+	if n.host != nil {
+		stop("host", n.host)
+	}
+	if n.ds != nil {
+		if err := n.ds.Sync(context.Background(), datastore.NewKey("/")); err != nil {
+			errs = append(errs, fmt.Errorf("flush datastore: %w", err))
+		}
+		if err := n.ds.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close datastore: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,85 @@
+package shell
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/ipfs/boxo/files"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Backend is what the shell needs from a running node. The shell depends on
+// this narrow interface rather than on the node itself so that handlers can be
+// tested against a fake and the node can change underneath without touching
+// the HTTP surface.
+type Backend interface {
+	// Identity reports who this node is and how it can be reached.
+	Identity(ctx context.Context) (Identity, error)
+
+	// Add imports one file's bytes as a UnixFS DAG and returns its root.
+	Add(ctx context.Context, r io.Reader, opts AddOptions) (AddResult, error)
+	// Node opens a UnixFS node (file or directory) for reading, fetching
+	// blocks from the network when they are not held locally.
+	Node(ctx context.Context, c cid.Cid) (files.Node, error)
+
+	// GetBlock returns one block, from the local store or the network.
+	GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error)
+	// PutBlock stores data as one block whose CID is built from the given
+	// codec and multihash names (e.g. "raw", "sha2-256").
+	PutBlock(ctx context.Context, data []byte, opts BlockPutOptions) (cid.Cid, error)
+
+	// Peers lists the peers this node is connected to.
+	Peers(ctx context.Context) ([]PeerInfo, error)
+	// Connect dials a peer at a multiaddr that ends in /p2p/<peer-id>.
+	Connect(ctx context.Context, addr ma.Multiaddr) (peer.ID, error)
+	// FindProviders streams peers that announce they provide c; the channel
+	// closes when the search ends or ctx is done.
+	FindProviders(ctx context.Context, c cid.Cid, limit int) (<-chan peer.AddrInfo, error)
+}
+
+// Identity is the node's self-description, shaped like Kubo's /api/v0/id.
+type Identity struct {
+	ID           peer.ID
+	PublicKey    string // base64 of the protobuf-encoded public key, as Kubo sends it
+	Addresses    []ma.Multiaddr
+	AgentVersion string
+	Protocols    []string
+}
+
+// AddOptions are the import settings a request may override; zero values
+// mean "use the node's configured default".
+type AddOptions struct {
+	Name       string // file name, reported back in the response
+	ChunkSize  int    // bytes per leaf; 0 means the configured default
+	CIDVersion int    // -1 means the configured default
+	RawLeaves  *bool  // nil means the configured default
+	Pin        bool
+	OnlyHash   bool // compute the CID without storing anything
+}
+
+// AddResult describes an imported file.
+type AddResult struct {
+	Cid  cid.Cid
+	Size uint64 // cumulative size of the DAG in bytes, as Kubo reports it
+}
+
+// BlockPutOptions name how a raw block's CID is built.
+type BlockPutOptions struct {
+	Codec  string // multicodec name: "raw", "dag-pb", "dag-cbor", ...
+	MhType string // multihash name: "sha2-256", ...
+	MhLen  int    // -1 for the hash's default length
+	Pin    bool
+}
+
+// PeerInfo is one connected peer as /api/v0/swarm/peers reports it.
+type PeerInfo struct {
+	ID        peer.ID
+	Addr      ma.Multiaddr
+	Direction string // "inbound" or "outbound"
+	Latency   time.Duration
+	Streams   []string // protocol IDs of the open streams; nil when unknown
+}

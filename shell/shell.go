@@ -1,0 +1,86 @@
+// Package shell is the node's local HTTP shell: a subset of Kubo's RPC API
+// (/api/v0/...), with the same paths, parameters and JSON shapes, so that
+// Kubo's `ipfs --api` CLI and go-ipfs-api clients work against a Cairn node.
+package shell
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// apiPrefix is where every Kubo RPC command lives.
+const apiPrefix = "/api/v0/"
+
+// handlerFunc serves one command. An error returned before the handler has
+// written anything becomes a Kubo JSON error with the status its kind maps
+// to; after that, the shell reports it in the X-Stream-Error trailer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// shell serves the RPC commands over a Backend.
+type shell struct {
+	cfg     Config
+	backend Backend
+	log     *slog.Logger
+	routes  map[string]handlerFunc
+}
+
+// New returns the shell's HTTP handler, wrapped in its middleware: panic
+// recovery, POST-only, origin checks, the access token, body limits and the
+// per-request timeout. cfg's zero fields take their documented defaults.
+func New(cfg Config, backend Backend) (http.Handler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if backend == nil {
+		return nil, errors.New("shell: backend is nil")
+	}
+	s := &shell{cfg: cfg, backend: backend, log: cfg.Logger}
+	s.routes = map[string]handlerFunc{
+		"add":           s.add,
+		"cat":           s.cat,
+		"get":           s.get,
+		"block/get":     s.blockGet,
+		"block/put":     s.blockPut,
+		"block/stat":    s.blockStat,
+		"id":            s.id,
+		"swarm/peers":   s.swarmPeers,
+		"swarm/connect": s.swarmConnect,
+		"dht/findprovs": s.findProvs,
+		"version":       s.version,
+	}
+	return s.middleware(http.HandlerFunc(s.route)), nil
+}
+
+// route dispatches to the command named by the path; anything else gets
+// Kubo's 404 text in a JSON error.
+func (s *shell) route(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
+	h := s.routes[name]
+	if !ok || h == nil {
+		writeError(w, errorf(kindUnknownCommand, "404 page not found: no command at %s", r.URL.Path))
+		return
+	}
+	s.serve(tracker(w), r, h)
+}
+
+// serve runs h and reports its error in the only place still open.
+func (s *shell) serve(w *trackingWriter, r *http.Request, h handlerFunc) {
+	err := h(w, r)
+	if err == nil {
+		return
+	}
+	if lb, ok := r.Body.(*limitedBody); ok && lb.tooLarge != nil {
+		// The backend may have flattened the body's error into a string.
+		err = lb.tooLarge
+	}
+	if !w.wrote {
+		writeError(w, err)
+		return
+	}
+	_, msg := classify(err)
+	w.Header().Set(streamErrorHeader, msg)
+	s.log.Debug("shell: stream failed", "path", r.URL.Path, "err", msg)
+}
