@@ -45,24 +45,38 @@ var clientCommands = map[string]clientCommand{
 	"add":       newClientCommand("add", runAdd),
 	"cat":       newClientCommand("cat", runCat),
 	"get":       newClientCommand("get", runGet),
+	"ls":        newClientCommand("ls", runLs),
 	"id":        newClientCommand("id", runID),
 	"peers":     newClientCommand("peers", runPeers),
 	"connect":   newClientCommand("connect", runConnect),
 	"findprovs": newClientCommand("findprovs", runFindProvs),
 	"version":   newClientCommand("version", runVersion),
+	"addrs":     newClientCommand("addrs", runAddrs),
+	"routing":   newClientCommand("routing", runRouting),
+	"stats":     newClientCommand("stats", runStats),
+	"pin":       newClientCommand("pin", runPin),
+	"repo":      newClientCommand("repo", runRepo),
+	"dag":       newClientCommand("dag", runDag),
 }
 
 // clientUsage is each command's line in `cairn help` and `cairn CMD -h`.
 // It stands apart from clientCommands so that commands can print it.
 var clientUsage = map[string]string{
-	"add":       usageLine("add FILE [-q] [--only-hash]", "import a file (- for stdin), print `added <cid> <name>`; also --cid-version, --chunker size-N, --pin=false"),
+	"add":       usageLine("add FILE|DIR [-r] [-w] [-q|-Q]", "import a file (- for stdin) or, with -r, a directory; print `added <cid> <name>` per entry; also --hidden, --cid-version, --raw-leaves, --chunker, --pin=false, --only-hash, --no-progress"),
 	"cat":       usageLine("cat CID [--offset N] [--length N]", "write a file's bytes to stdout"),
-	"get":       usageLine("get CID [-o PATH]", "write a file to PATH, default ./<cid>"),
+	"get":       usageLine("get CID [-o PATH] [-q]", "write a file or directory tree to PATH, default ./<cid>"),
+	"ls":        usageLine("ls CID", "list a directory: <cid> <size> <name> per entry"),
 	"id":        usageLine("id", "show the daemon's peer ID, addresses and protocols"),
 	"peers":     usageLine("peers [-v]", "list connected peers (-v: latency and direction)"),
 	"connect":   usageLine("connect MADDR...", "dial peers at /ip4/…/tcp/…/p2p/<id>"),
 	"findprovs": usageLine("findprovs CID [-n N]", "print peers that announce CID in the DHT"),
 	"version":   usageLine("version [--all]", "show the daemon's version"),
+	"addrs":     usageLine("addrs [--local]", "list the addresses known for each peer (--local: the daemon's own)"),
+	"routing":   usageLine("routing [lan|wan]", "show the DHT routing tables: buckets, peers, when each was last useful"),
+	"stats":     usageLine("stats provide", "show reproviding: keys announced, durations, interval, last run"),
+	"pin":       usageLine("pin add|rm|ls [CID...]", "pin (--recursive=false: the block alone), unpin, or list pins (--type all|recursive|direct|indirect)"),
+	"repo":      usageLine("repo gc|stat|verify", "remove unpinned blocks; show blocks, bytes and storage_max; re-hash every block"),
+	"dag":       usageLine("dag export CID | import FILE...", "write a DAG as a CARv1 to stdout; import CARs, verified, roots pinned (--pin-roots=false)"),
 }
 
 func usageLine(synopsis, what string) string {
@@ -192,68 +206,6 @@ func oneArg(cmd string, pos []string, what string) (string, error) {
 	return pos[0], nil
 }
 
-func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
-	f := newClientFlags("add", 0)
-	var quiet bool
-	f.fs.BoolVar(&quiet, "q", false, "print only the CID")
-	f.fs.BoolVar(&quiet, "quiet", false, "print only the CID")
-	cidVersion := f.fs.Int("cid-version", -1, "CID version, 0 or 1 (default: the node's)")
-	chunker := f.fs.String("chunker", "", "size-<bytes> (default: the node's)")
-	pin := f.fs.Bool("pin", true, "pin the file")
-	onlyHash := f.fs.Bool("only-hash", false, "compute the CID without storing anything")
-	pos, err := f.parse(args, stdout)
-	if err != nil {
-		return err
-	}
-	path, err := oneArg("add", pos, "FILE")
-	if err != nil {
-		return err
-	}
-	in, name, err := openInput(path)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	c, err := f.connect(f.timeout)
-	if err != nil {
-		return err
-	}
-	opts := client.AddOptions{Chunker: *chunker, NoPin: !*pin, OnlyHash: *onlyHash}
-	if *cidVersion >= 0 {
-		opts.CIDVersion = cidVersion
-	}
-	res, err := c.Add(ctx, in, name, opts)
-	if err != nil {
-		return err
-	}
-	return printAdded(stdout, res, quiet)
-}
-
-// openInput opens the file to add; "-" is standard input, sent unnamed.
-func openInput(path string) (io.ReadCloser, string, error) {
-	if path == "-" {
-		return io.NopCloser(os.Stdin), "", nil
-	}
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, "", err
-	}
-	if st, err := file.Stat(); err != nil || st.IsDir() {
-		file.Close()
-		return nil, "", fmt.Errorf("%s is a directory: only single files can be added for now", path)
-	}
-	return file, filepath.Base(path), nil
-}
-
-func printAdded(w io.Writer, res client.AddResult, quiet bool) error {
-	if quiet {
-		_, err := fmt.Fprintln(w, res.Cid)
-		return err
-	}
-	_, err := fmt.Fprintf(w, "added %s %s\n", res.Cid, res.Name)
-	return err
-}
-
 func runCat(ctx context.Context, args []string, stdout io.Writer) error {
 	f := newClientFlags("cat", 0)
 	offset := f.fs.Int64("offset", 0, "start this many bytes in")
@@ -331,37 +283,6 @@ func (c *closeCancel) Close() error {
 	return c.ReadCloser.Close()
 }
 
-func runGet(ctx context.Context, args []string, stdout io.Writer) error {
-	f := newClientFlags("get", 0)
-	out := f.fs.String("o", "", "where to write the file (default ./<cid>)")
-	f.fs.StringVar(out, "output", "", "same as -o")
-	pos, err := f.parse(args, stdout)
-	if err != nil {
-		return err
-	}
-	arg, err := oneArg("get", pos, "CID")
-	if err != nil {
-		return err
-	}
-	id, err := parseCID(arg)
-	if err != nil {
-		return err
-	}
-	if *out == "" {
-		*out = id.String()
-	}
-	rc, err := f.fetch(ctx, id, func(ctx context.Context, c *client.Client) (io.ReadCloser, error) { return c.Get(ctx, id) })
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if err := extractTar(rc, id.String(), *out); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "saved %s to %s\n", id, *out)
-	return err
-}
-
 func runID(ctx context.Context, args []string, stdout io.Writer) error {
 	f := newClientFlags("id", defaultClientTimeout)
 	if err := noArgs(f, args, stdout); err != nil {
@@ -382,7 +303,8 @@ func runID(ctx context.Context, args []string, stdout io.Writer) error {
 		Addresses    []string
 		AgentVersion string
 		Protocols    []string
-	}{id.ID.String(), id.PublicKey, make([]string, 0, len(id.Addresses)), id.AgentVersion, id.Protocols}
+		Reachability string `json:",omitempty"` // Cairn's addition: public, private or unknown
+	}{id.ID.String(), id.PublicKey, make([]string, 0, len(id.Addresses)), id.AgentVersion, id.Protocols, id.Reachability}
 	for _, a := range id.Addresses {
 		out.Addresses = append(out.Addresses, a.String())
 	}
@@ -518,7 +440,11 @@ func runVersion(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err = fmt.Fprintf(stdout, "cairn version %s\n", v.Version)
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "Cairn version: %s-%s\nRepo version: %s\nSystem version: %s\nGolang version: %s\n",
-		v.Version, v.Commit, v.Repo, v.System, v.Golang)
+	version := v.Version
+	if v.Commit != "" {
+		version += "-" + v.Commit
+	}
+	_, err = fmt.Fprintf(stdout, "Cairn version: %s\nRepo version: %s\nSystem version: %s\nGolang version: %s\n",
+		version, v.Repo, v.System, v.Golang)
 	return err
 }

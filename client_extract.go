@@ -13,10 +13,16 @@ import (
 
 // extractTar writes the archive that `get` streams to out. Its top entry is
 // named root (the CID) and becomes out itself; every other entry must lie
-// under it. Whatever names the archive holds, nothing is written outside
-// out, and links are refused, so a hostile daemon cannot reach other files.
+// under it. Whatever the archive holds, nothing is written outside out:
+// names are checked, and everything under out is written through an
+// os.Root, which refuses to follow a symlink out of it (so an entry cannot
+// climb through a link written by an earlier one). Symlinks are written
+// only when their target stays inside the tree; hard links and devices
+// are refused. Files land whole or not at all (written beside, renamed).
 func extractTar(r io.Reader, root, out string) error {
 	tr := tar.NewReader(r)
+	x := &extractor{out: out}
+	defer x.close()
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) && n > 0 {
@@ -25,12 +31,12 @@ func extractTar(r io.Reader, root, out string) error {
 		if err != nil {
 			return fmt.Errorf("get: reading the archive: %w", orEmpty(err))
 		}
-		dest, err := tarDest(h.Name, root, out)
+		rel, err := tarDest(h.Name, root)
 		if err != nil {
 			return err
 		}
-		if err := writeEntry(tr, h, dest); err != nil {
-			return err
+		if err := x.write(tr, h, rel); err != nil {
+			return fmt.Errorf("get: %s: %w", h.Name, err)
 		}
 	}
 }
@@ -42,61 +48,135 @@ func orEmpty(err error) error {
 	return err
 }
 
-// tarDest maps an entry name to a local path under out, or refuses it.
-func tarDest(name, root, out string) (string, error) {
+// tarDest maps an entry name to a slash path relative to out ("" for out
+// itself), or refuses it.
+func tarDest(name, root string) (string, error) {
 	clean := path.Clean(name)
 	if clean == root {
-		return out, nil
+		return "", nil
 	}
 	rel, ok := strings.CutPrefix(clean, root+"/")
-	local := filepath.FromSlash(rel)
-	if !ok || !filepath.IsLocal(local) {
+	if !ok || !filepath.IsLocal(filepath.FromSlash(rel)) {
 		return "", fmt.Errorf("get: refusing archive entry %q: it is not inside %s", name, root)
 	}
-	return filepath.Join(out, local), nil
+	return rel, nil
 }
 
-func writeEntry(tr *tar.Reader, h *tar.Header, dest string) error {
+// extractor writes entries under out, opening out as an os.Root once the
+// top entry has made it a directory.
+type extractor struct {
+	out  string
+	root *os.Root
+}
+
+func (x *extractor) close() {
+	if x.root != nil {
+		x.root.Close()
+	}
+}
+
+func (x *extractor) write(tr *tar.Reader, h *tar.Header, rel string) error {
+	if rel == "" {
+		return x.writeTop(tr, h)
+	}
+	if x.root == nil {
+		return errors.New("the archive's top entry is not a directory, yet entries follow it")
+	}
+	local := filepath.FromSlash(rel)
 	switch h.Typeflag {
 	case tar.TypeDir:
-		if err := os.MkdirAll(dest, 0o755); err != nil {
-			return fmt.Errorf("get: %w", err)
-		}
-		return nil
+		return x.root.MkdirAll(local, 0o755)
 	case tar.TypeReg:
-		return writeFileAtomic(dest, tr)
+		if err := x.root.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+			return err
+		}
+		return writeFileAtomic(x.root, local, tr)
+	case tar.TypeSymlink:
+		if err := checkLinkTarget(rel, h.Linkname); err != nil {
+			return err
+		}
+		if err := x.root.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+			return err
+		}
+		return x.root.Symlink(h.Linkname, local)
 	default:
-		return fmt.Errorf("get: archive entry %q is a link or special file, which get does not write", h.Name)
+		return errors.New("a hard link or special file, which get does not write")
 	}
 }
 
-// writeFileAtomic writes r to dest through a temporary file beside it, so
-// that an interrupted download never leaves a truncated file at dest.
-func writeFileAtomic(dest string, r io.Reader) (err error) {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return fmt.Errorf("get: %w", err)
+// writeTop writes the archive's top entry at out itself.
+func (x *extractor) writeTop(tr *tar.Reader, h *tar.Header) error {
+	switch h.Typeflag {
+	case tar.TypeDir:
+		if err := os.MkdirAll(x.out, 0o755); err != nil {
+			return err
+		}
+		root, err := os.OpenRoot(x.out)
+		if err != nil {
+			return err
+		}
+		x.root = root
+		return nil
+	case tar.TypeReg:
+		if err := os.MkdirAll(filepath.Dir(x.out), 0o755); err != nil {
+			return err
+		}
+		parent, err := os.OpenRoot(filepath.Dir(x.out))
+		if err != nil {
+			return err
+		}
+		defer parent.Close()
+		return writeFileAtomic(parent, filepath.Base(x.out), tr)
+	default:
+		return errors.New("the top entry is a link or special file, which get does not write")
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), ".cairn-get-*")
+}
+
+// checkLinkTarget accepts a symlink only if it points inside the tree
+// being written: a relative target that, from the link's own folder, does
+// not climb above the top. Anything else could later lead a reader of the
+// tree to files outside it.
+func checkLinkTarget(rel, target string) error {
+	if target == "" || path.IsAbs(target) || filepath.IsAbs(target) {
+		return fmt.Errorf("a symlink to %q, outside the tree", target)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(path.Join(path.Dir(rel), target))) {
+		return fmt.Errorf("a symlink to %q, outside the tree", target)
+	}
+	return nil
+}
+
+// writeFileAtomic writes r to name under root through a temporary file
+// beside it, so that an interrupted download never leaves a truncated file
+// at name.
+func writeFileAtomic(root *os.Root, name string, r io.Reader) (err error) {
+	tmp, tmpName, err := createTemp(root, filepath.Dir(name))
 	if err != nil {
-		return fmt.Errorf("get: %w", err)
+		return err
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			root.Remove(tmpName)
 		}
 	}()
 	if _, err := io.Copy(tmp, r); err != nil {
-		return fmt.Errorf("get: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("get: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("get: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return fmt.Errorf("get: %w", err)
+	return root.Rename(tmpName, name)
+}
+
+// createTemp makes a new file named .cairn-get-* in dir under root.
+func createTemp(root *os.Root, dir string) (*os.File, string, error) {
+	for i := 0; ; i++ {
+		name := filepath.Join(dir, fmt.Sprintf(".cairn-get-%d-%d", os.Getpid(), i))
+		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) && i < 1000 {
+			continue
+		}
+		return f, name, err
 	}
-	return nil
 }

@@ -45,6 +45,8 @@ discovery:
   mdns: false
   interval: 200ms
   max_backoff: 1s
+reachability:
+  port_mapping: false
 shell:
   address: 127.0.0.1:0
 `
@@ -212,6 +214,9 @@ func TestThreeDaemonsShareAFile(t *testing.T) {
 	}
 }
 
+// absentCID is a well-formed CID of bytes no test ever adds.
+const absentCID = "bafkreidewxu3qwygpq7zloen62fncq66itzxm6buhf46dpcask5own5hbu"
+
 // Bad input gets one clear line on stderr, a non-zero exit, and leaves the
 // repo as it was.
 func TestBadInputFailsClearly(t *testing.T) {
@@ -227,6 +232,8 @@ func TestBadInputFailsClearly(t *testing.T) {
 		{"missing file", []string{"add", "--repo", d.repo, filepath.Join(t.TempDir(), "nope.txt")}, "nope.txt"},
 		{"no daemon", []string{"id", "--repo", t.TempDir()}, "daemon"},
 		{"unknown command", []string{"frobnicate"}, "frobnicate"},
+		// Content nobody has: the fetch gives up at the deadline and says why.
+		{"no provider in time", []string{"cat", "--repo", d.repo, "--timeout", "2s", absentCID}, "not found within 2s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func dispatch(ctx context.Context, name string, args []string, stdout io.Writer)
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: cairn <command> [flags]")
-	fmt.Fprintln(w, "  init [--repo DIR]                 create a repo: identity, config.yaml, datastore")
+	fmt.Fprintln(w, "  init [--repo DIR] [--private]     create a repo: identity, config.yaml, datastore (--private: and swarm.key)")
 	fmt.Fprintln(w, "  daemon [--repo DIR] [--listen MADDR]... [--bootstrap MADDR]... [--shell HOST:PORT] [--no-mdns]")
 	fmt.Fprintln(w, "                                    run a peer in the foreground (initialises the repo if missing)")
 	names := make([]string, 0, len(clientCommands))
@@ -107,6 +107,7 @@ func defaultRepo() string {
 func cmdInit(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	repo := fs.String("repo", defaultRepo(), "repo directory")
+	private := fs.Bool("private", false, "also generate swarm.key: a private network only peers holding the same key can join")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -115,6 +116,12 @@ func cmdInit(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "initialised repo %s\npeer id: %s\n", *repo, id)
+	if *private {
+		if err := peer.GenerateSwarmKey(*repo); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "private network: %s written; copy it into every peer's repo (listening on TCP only)\n", filepath.Join(*repo, peer.SwarmKeyFile))
+	}
 	return nil
 }
 

@@ -75,11 +75,12 @@ func (s *verifyingStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, erro
 
 // newBlockstore layers, from the datastore up: boxo's blockstore under
 // /blocks (with opts, e.g. announcing each new block), the verifying
-// store, boxo's identity-CID store (identity blocks live in the CID and are
-// never written) and a GC locker so a future collector cannot race an import
-// that is not yet pinned.
+// store, the empty-block store (the zero-byte block is implied by its CID,
+// see empty.go), boxo's identity-CID store (identity blocks live in the CID
+// and are never written) and a GC locker so a future collector cannot race
+// an import that is not yet pinned.
 func newBlockstore(ds datastore.Batching, opts ...blockstore.Option) blockstore.GCBlockstore {
 	base := blockstore.NewBlockstore(ds, opts...)
 	verified := &verifyingStore{blockstore.ValidatingBlockstore{Blockstore: base}}
-	return blockstore.NewGCBlockstore(blockstore.NewIdStore(verified), blockstore.NewGCLocker())
+	return blockstore.NewGCBlockstore(blockstore.NewIdStore(&emptyBlocks{verified}), blockstore.NewGCLocker())
 }

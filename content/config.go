@@ -65,6 +65,10 @@ type Config struct {
 	// ProvideStrategy picks the keys re-announced (provide_strategy):
 	// "roots" (default), "pinned" or "all".
 	ProvideStrategy string `yaml:"provide_strategy"`
+	// StorageMax bounds the bytes of block data stored (storage_max):
+	// a write that would pass it fails with ErrStorageFull, before the
+	// disk fills. Default 0, unlimited.
+	StorageMax uint64 `yaml:"storage_max"`
 }
 
 // DefaultConfig returns the unixfs-v1-2025 defaults described on Config.

@@ -60,6 +60,13 @@ type Content struct {
 	pins   pin.Pinner
 	prov   provider.System
 
+	// sized counts stored blocks (stat.go); barrier, the top of bstore,
+	// protects blocks touched during a collection, and gcRun lets one
+	// collection run at a time (gc.go).
+	sized   *sizedStore
+	barrier *gcBarrier
+	gcRun   sync.Mutex
+
 	// life is cancelled by Close; every call runs under a context derived
 	// from it (see begin), and ops lets Close wait for them.
 	life      context.Context
@@ -115,12 +122,18 @@ func New(ctx context.Context, h host.Host, r Router, ds datastore.Batching, cfg 
 		// Every block new to the store is announced as it is written.
 		bsOpts = append(bsOpts, blockstore.Provider(announce))
 	}
-	c.bstore = newBlockstore(ds, bsOpts...)
+	if c.bstore, err = c.trackedStore(ctx, newBlockstore(ds, bsOpts...)); err != nil {
+		return nil, fmt.Errorf("content: %w", err)
+	}
 
 	var ex exchange.Interface
 	if h != nil {
 		c.bswap = newBitswap(c.life, h, r, c.bstore)
 		ex = c.bswap
+		if cfg.StorageMax > 0 {
+			// A full store refuses fetches up front (stat.go).
+			ex = limitedExchange{c.bswap, c.sized}
+		}
 		undo = append(undo, func() error { return stopBitswap(h, c.bswap) })
 	}
 	// WriteThrough: the blockstore already skips blocks it has, so the
@@ -157,6 +170,8 @@ func (c *Content) Close() error {
 		// The provider flushes its queue to the datastore on Close, so
 		// announcements not yet sent survive a restart.
 		errs = append(errs, c.prov.Close())
+		// Saved counters spare the next start a scan of every block.
+		errs = append(errs, c.sized.save(context.Background(), c.ds))
 		if err := c.ds.Sync(context.Background(), datastore.NewKey("/")); err != nil {
 			errs = append(errs, fmt.Errorf("sync datastore: %w", err))
 		}

@@ -49,6 +49,10 @@ func New(h host.Host, ds datastore.Batching, cfg Config, bootstrap []peer.AddrIn
 	}
 	opts := []dual.Option{
 		dual.DHTOption(both...),
+		// ProtocolPrefix replaced the "/lan" that dual.New had appended to
+		// the LAN DHT's prefix; append it again, so the LAN DHT speaks
+		// <prefix>/lan/kad/1.0.0 as Kubo's does, not the WAN's protocol.
+		dual.LanDHTOption(kad.ProtocolExtension(dual.LanExtension)),
 		dual.WanDHTOption(kad.Mode(mode)),
 	}
 	if cfg.LoopbackOnLAN {

@@ -2,6 +2,8 @@ package dht
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	mh "github.com/multiformats/go-multihash"
 )
 
@@ -100,4 +103,55 @@ func mustHash(t *testing.T, s string) mh.Multihash {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// ProvideMany announces every key, so a reprovide of many roots is not one
+// lookup at a time.
+func TestProvideManyAnnouncesEveryKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := DefaultConfig()
+	ha, hb := newHost(t), newHost(t)
+	a := newDHT(t, ha, cfg)
+	b := newDHT(t, hb, cfg, peer.AddrInfo{ID: ha.ID(), Addrs: ha.Addrs()})
+	if a.Ready() {
+		t.Fatal("Ready with empty routing tables")
+	}
+	if err := hb.Connect(ctx, peer.AddrInfo{ID: ha.ID(), Addrs: ha.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "routing tables to fill", 10*time.Second, func() bool { return a.Ready() && b.Ready() })
+	var keys []mh.Multihash
+	for i := range 50 {
+		keys = append(keys, mustHash(t, fmt.Sprint("key ", i)))
+	}
+	if err := a.ProvideMany(ctx, keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		found := false
+		for pi := range b.FindProvidersAsync(ctx, cid.NewCidV1(cid.Raw, k), 1) {
+			found = found || pi.ID == ha.ID()
+		}
+		if !found {
+			t.Fatalf("B found no provider record for %s", k.B58String())
+		}
+	}
+}
+
+// The LAN DHT speaks <prefix>/lan/kad/1.0.0, as Kubo's LAN DHT does; with
+// the /ipfs prefix Cairn and Kubo then meet on loopback and private
+// networks. (ProtocolPrefix once overwrote dual's "/lan" extension, so the
+// LAN DHT spoke the WAN protocol and never met Kubo's.)
+func TestLANDHTSpeaksKubosLANProtocol(t *testing.T) {
+	for _, prefix := range []string{"/ipfs", DefaultProtocolPrefix} {
+		cfg := DefaultConfig()
+		cfg.ProtocolPrefix = prefix
+		h := newHost(t)
+		newDHT(t, h, cfg)
+		want := protocol.ID(prefix + "/lan/kad/1.0.0")
+		if !slices.Contains(h.Mux().Protocols(), want) {
+			t.Errorf("prefix %s: host serves %v, want %s", prefix, h.Mux().Protocols(), want)
+		}
+	}
 }

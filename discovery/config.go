@@ -2,11 +2,20 @@ package discovery
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
+
+// DefaultNamespace is the rendezvous name Cairn peers advertise under when
+// the config does not say: one network per DHT protocol prefix is the
+// common case, so one namespace is enough by default.
+const DefaultNamespace = "cairn"
+
+// DefaultRememberedPeers is how many recently connected peers are kept.
+const DefaultRememberedPeers = 64
 
 // Config is the discovery section of config.yaml.
 type Config struct {
@@ -16,18 +25,30 @@ type Config struct {
 	// multicast onto the machine's network, so tests switch it off.
 	MDNS bool `yaml:"mdns"`
 	// Interval is how often connection upkeep checks the peer count when all
-	// is well; failed rounds back off from this up to MaxBackoff.
+	// is well; rounds that connect nobody new back off from this up to
+	// MaxBackoff.
 	Interval time.Duration `yaml:"interval"`
-	// MaxBackoff caps the wait between failed bootstrap rounds.
+	// MaxBackoff caps the wait between rounds that connect nobody new.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// Namespace is the rendezvous name this peer advertises under in the
+	// DHT and looks up to find other peers of its network. Empty switches
+	// rendezvous off. Default "cairn".
+	Namespace string `yaml:"namespace"`
+	// RememberedPeers is how many recently connected peers (ID and listen
+	// addresses) are kept in the datastore and dialled on restart, so a
+	// peer rejoins when its bootstrap peers are gone; the oldest is dropped
+	// first. 0 remembers nobody. Default 64.
+	RememberedPeers int `yaml:"remembered_peers"`
 }
 
 // DefaultConfig returns the documented defaults (see config.yaml).
 func DefaultConfig() Config {
 	return Config{
-		MDNS:       true,
-		Interval:   30 * time.Second,
-		MaxBackoff: 5 * time.Minute,
+		MDNS:            true,
+		Interval:        30 * time.Second,
+		MaxBackoff:      5 * time.Minute,
+		Namespace:       DefaultNamespace,
+		RememberedPeers: DefaultRememberedPeers,
 	}
 }
 
@@ -41,6 +62,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBackoff < c.Interval {
 		return fmt.Errorf("discovery.max_backoff: %s is below discovery.interval (%s)", c.MaxBackoff, c.Interval)
+	}
+	if strings.TrimSpace(c.Namespace) != c.Namespace {
+		return fmt.Errorf("discovery.namespace: %q has leading or trailing spaces", c.Namespace)
+	}
+	if c.RememberedPeers < 0 || c.RememberedPeers > 4096 {
+		return fmt.Errorf("discovery.remembered_peers: %d is not between 0 and 4096", c.RememberedPeers)
 	}
 	return nil
 }

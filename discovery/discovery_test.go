@@ -24,6 +24,10 @@ func TestConfigValidate(t *testing.T) {
 		{"malformed bootstrap", func(c *Config) { c.Bootstrap = []string{"/ip4/127.0.0.1/tcp/4201/p2p/" + id, "/ip9/x"} }, "discovery.bootstrap[1]"},
 		{"interval too short", func(c *Config) { c.Interval = time.Microsecond }, "discovery.interval"},
 		{"backoff below interval", func(c *Config) { c.MaxBackoff = time.Second }, "discovery.max_backoff"},
+		{"rendezvous off", func(c *Config) { c.Namespace = "" }, ""},
+		{"namespace with spaces", func(c *Config) { c.Namespace = " cairn" }, "discovery.namespace"},
+		{"remember nobody", func(c *Config) { c.RememberedPeers = 0 }, ""},
+		{"negative remembered peers", func(c *Config) { c.RememberedPeers = -1 }, "discovery.remembered_peers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +92,7 @@ func TestBootstrapRetriesUntilThePeerAnswers(t *testing.T) {
 			}
 		}
 	}})
-	d, err := New(b, nil, cfg, 1)
+	d, err := New(b, nil, nil, cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

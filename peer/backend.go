@@ -35,6 +35,7 @@ func (b *backend) Identity(context.Context) (shell.Identity, error) {
 		Addresses:    h.Addrs(),
 		AgentVersion: AgentVersion,
 		Protocols:    protocolStrings(h.Mux().Protocols()),
+		Reachability: Reachability(h),
 	}, nil
 }
 
@@ -46,18 +47,46 @@ func protocolStrings(ps []protocol.ID) []string {
 	return out
 }
 
-func (b *backend) Add(ctx context.Context, r io.Reader, opts shell.AddOptions) (shell.AddResult, error) {
-	res, err := b.n.content.Import(ctx, r, content.ImportOptions{
+func (b *backend) AddNode(ctx context.Context, nd files.Node, opts shell.AddOptions, events shell.AddEvents) (shell.AddResult, error) {
+	iopts := content.ImportOptions{
 		ChunkSize:  opts.ChunkSize,
+		Chunker:    opts.Chunker,
 		CIDVersion: opts.CIDVersion,
 		RawLeaves:  opts.RawLeaves,
 		Pin:        opts.Pin,
 		OnlyHash:   opts.OnlyHash,
-	})
+		Progress:   events.Progress,
+	}
+	if events.Added != nil {
+		iopts.Added = func(a content.Added) error {
+			return events.Added(a.Path, shell.AddResult{Cid: a.Cid, Size: a.Size}, a.Dir)
+		}
+	}
+	res, err := b.n.content.ImportNode(ctx, nd, iopts)
 	if err != nil {
 		return shell.AddResult{}, err
 	}
 	return shell.AddResult{Cid: res.Cid, Size: res.Size}, nil
+}
+
+func (b *backend) List(ctx context.Context, c cid.Cid) ([]shell.DirEntry, bool, error) {
+	entries, isDir, err := b.n.content.List(ctx, c)
+	if err != nil || !isDir {
+		return nil, isDir, err
+	}
+	out := make([]shell.DirEntry, len(entries))
+	for i, e := range entries {
+		out[i] = shell.DirEntry{Name: e.Name, Cid: e.Cid, Size: e.Size, Type: entryTypes[e.Type], Target: e.Target}
+	}
+	return out, true, nil
+}
+
+// entryTypes maps content's entry types to the numbers ls reports.
+var entryTypes = map[content.EntryType]shell.EntryType{
+	content.TypeUnknown:   shell.TypeRaw,
+	content.TypeFile:      shell.TypeFile,
+	content.TypeDirectory: shell.TypeDirectory,
+	content.TypeSymlink:   shell.TypeSymlink,
 }
 
 func (b *backend) Node(ctx context.Context, c cid.Cid) (files.Node, error) {
@@ -104,4 +133,102 @@ func (b *backend) Connect(ctx context.Context, addr ma.Multiaddr) (libp2ppeer.ID
 
 func (b *backend) FindProviders(ctx context.Context, c cid.Cid, limit int) (<-chan libp2ppeer.AddrInfo, error) {
 	return b.n.routing.FindProvidersAsync(ctx, c, limit), nil
+}
+
+var (
+	_ shell.GatewayBackend      = (*backend)(nil)
+	_ shell.ProvideStatsBackend = (*backend)(nil)
+)
+
+// GatewaySource hands the shell's /ipfs/ gateway the content layer's block
+// service, so that it reads local blocks and fetches missing ones over
+// Bitswap, with the gateway's default retrieval timeout.
+func (b *backend) GatewaySource() shell.GatewaySource {
+	return shell.GatewaySource{Blocks: b.n.content.BlockService()}
+}
+
+func (b *backend) ProvideStats() (shell.ProvideStats, error) {
+	st, err := b.n.content.ProvideStats()
+	if err != nil {
+		return shell.ProvideStats{}, err
+	}
+	out := shell.ProvideStats{
+		TotalProvides:          st.TotalReprovides,
+		AvgProvideDuration:     st.AvgReprovideDuration,
+		LastReprovideDuration:  st.LastReprovideDuration,
+		LastReprovideBatchSize: st.LastReprovideBatchSize,
+		ReprovideInterval:      st.ReprovideInterval,
+		Strategy:               st.Strategy,
+	}
+	if !st.LastRun.IsZero() {
+		out.LastRun = &st.LastRun
+	}
+	return out, nil
+}
+
+// Pins, GC, repo stat and verify, and CAR import and export: the shell's
+// PinBackend, RepoBackend and DAGBackend over content.
+
+func (b *backend) Pin(ctx context.Context, c cid.Cid, recursive bool) error {
+	return b.n.content.Pin(ctx, c, recursive)
+}
+
+func (b *backend) Unpin(ctx context.Context, c cid.Cid) error {
+	return b.n.content.Unpin(ctx, c)
+}
+
+func (b *backend) ListPins(ctx context.Context, types ...string) ([]shell.PinStatus, error) {
+	pins, err := b.n.content.ListPins(ctx, types...)
+	return pinStatuses(pins), err
+}
+
+func (b *backend) CheckPins(ctx context.Context, cids ...cid.Cid) ([]shell.PinStatus, error) {
+	pins, err := b.n.content.CheckPins(ctx, cids...)
+	return pinStatuses(pins), err
+}
+
+func pinStatuses(pins []content.PinStatus) []shell.PinStatus {
+	out := make([]shell.PinStatus, len(pins))
+	for i, p := range pins {
+		out[i] = shell.PinStatus{Cid: p.Cid, Type: p.Type}
+	}
+	return out
+}
+
+func (b *backend) GC(ctx context.Context, removed func(cid.Cid) error) error {
+	_, err := b.n.content.GC(ctx, removed)
+	return err
+}
+
+func (b *backend) RepoStat(ctx context.Context) (shell.RepoStat, error) {
+	st, err := b.n.content.RepoStat(ctx)
+	if err != nil {
+		return shell.RepoStat{}, err
+	}
+	return shell.RepoStat{NumObjects: st.NumObjects, RepoSize: st.RepoSize, StorageMax: st.StorageMax, RepoPath: b.n.cfg.RepoDir}, nil
+}
+
+func (b *backend) Verify(ctx context.Context, bad func(cid.Cid) error) (int, error) {
+	res, err := b.n.content.Verify(ctx, bad)
+	return res.Checked, err
+}
+
+func (b *backend) ExportDAG(ctx context.Context, root cid.Cid, w io.Writer) error {
+	return b.n.content.ExportCAR(ctx, root, w)
+}
+
+func (b *backend) ImportDAG(ctx context.Context, r io.Reader, pinRoots bool) (shell.DAGImport, error) {
+	res, err := b.n.content.ImportCAR(ctx, r, pinRoots)
+	if err != nil {
+		return shell.DAGImport{}, err
+	}
+	out := shell.DAGImport{Blocks: res.Blocks, Bytes: res.Bytes}
+	for _, root := range res.Roots {
+		r := shell.DAGRoot{Cid: root.Cid}
+		if root.PinErr != nil {
+			r.PinErrorMsg = root.PinErr.Error()
+		}
+		out.Roots = append(out.Roots, r)
+	}
+	return out, nil
 }

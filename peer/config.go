@@ -33,6 +33,9 @@ type Config struct {
 	Shell       ShellConfig       `yaml:"shell"`
 	Log         LogConfig         `yaml:"log"`
 
+	// Reachability: AutoNAT, relays, hole punching, port mapping.
+	Reachability ReachabilityConfig `yaml:"reachability"`
+
 	// RepoDir is where identity, datastore and the api file live; it is not
 	// read from the file. Empty means an ephemeral in-memory node (tests).
 	RepoDir string `yaml:"-"`
@@ -90,13 +93,16 @@ func DefaultConfig() Config {
 		Datastore:   DatastoreConfig{Type: "pebble"},
 		Shell:       ShellConfig{Address: DefaultShellAddr, Config: shell.DefaultConfig()},
 		Log:         LogConfig{Level: "warn"},
+
+		Reachability: DefaultReachabilityConfig(),
 	}
 }
 
 // Validate checks every section and names the first bad key.
 func (c Config) Validate() error {
-	if len(c.Swarm.Listen) == 0 {
-		return fmt.Errorf("swarm.listen: at least one address is needed")
+	// A node behind NAT may listen only through its relays.
+	if len(c.Swarm.Listen) == 0 && (!c.Reachability.RelayClient || len(c.Reachability.StaticRelays) == 0) {
+		return fmt.Errorf("swarm.listen: at least one address is needed (or reachability.static_relays, to listen only through relays)")
 	}
 	for i, s := range c.Swarm.Listen {
 		if _, err := ma.NewMultiaddr(s); err != nil {
@@ -104,6 +110,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Connections.validate(); err != nil {
+		return err
+	}
+	if err := c.Reachability.Validate(); err != nil {
 		return err
 	}
 	if c.Resources.MaxMemory < 0 || c.Resources.MaxFDs < 0 {

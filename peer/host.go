@@ -2,6 +2,7 @@ package peer
 
 import (
 	"fmt"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/libp2p/go-libp2p"
@@ -20,8 +21,26 @@ const Version = "0.1.0"
 
 // newHost builds the libp2p host: TCP and QUIC, Noise and TLS, yamux (the
 // go-libp2p defaults), with the resource and connection managers bounded by
-// config.
+// config, the reachability pieces (AutoNAT, relays, hole punching, port
+// mapping) the config switches on, and, when the repo holds a swarm.key, a
+// private network on TCP only.
 func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
+	psk, err := LoadSwarmKey(cfg.RepoDir)
+	if err != nil {
+		return nil, err
+	}
+	listen := cfg.Swarm.Listen
+	if psk != nil {
+		if listen, err = privateListenAddrs(listen); err != nil {
+			return nil, err
+		}
+	}
+	// The relay peer source needs the host, which exists only after New.
+	var self atomic.Pointer[host.Host]
+	reach, err := cfg.Reachability.options(listen, &self)
+	if err != nil {
+		return nil, err
+	}
 	cm, err := connmgr.NewConnManager(cfg.Connections.Low, cfg.Connections.High,
 		connmgr.WithGracePeriod(cfg.Connections.GracePeriod))
 	if err != nil {
@@ -31,20 +50,31 @@ func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resources: %w", err)
 	}
-	h, err := libp2p.New(
+	opts := []libp2p.Option{
 		libp2p.Identity(key),
-		libp2p.ListenAddrStrings(cfg.Swarm.Listen...),
 		libp2p.ConnectionManager(cm),
 		libp2p.ResourceManager(rm),
 		libp2p.UserAgent(AgentVersion),
 		// Metrics go to a registry of ours once /metrics exists; until then
 		// keep them off the global Prometheus registry.
 		libp2p.DisableMetrics(),
-	)
+	}
+	if len(listen) == 0 {
+		// Reachable only through relays (reachability.static_relays);
+		// without this, libp2p would listen on its default addresses.
+		opts = append(opts, libp2p.NoListenAddrs)
+	} else {
+		opts = append(opts, libp2p.ListenAddrStrings(listen...))
+	}
+	if psk != nil {
+		opts = append(opts, libp2p.PrivateNetwork(psk))
+	}
+	h, err := libp2p.New(append(opts, reach...)...)
 	if err != nil {
 		rm.Close()
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
+	self.Store(&h)
 	return h, nil
 }
 

@@ -81,7 +81,7 @@ func (n *Node) start(ctx context.Context) error {
 	if n.content, err = content.New(ctx, n.host, n.routing, n.ds, n.cfg.Content); err != nil {
 		return fmt.Errorf("start content: %w", err)
 	}
-	if n.discovery, err = discovery.New(n.host, n.routing, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
+	if n.discovery, err = discovery.New(n.host, n.routing, n.ds, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
 		return fmt.Errorf("start discovery: %w", err)
 	}
 	return n.startShell()

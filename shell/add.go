@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -13,18 +14,23 @@ import (
 	"github.com/ipfs/boxo/files"
 )
 
-// addEvent is one line of add's output. Kubo sends Size as a decimal
-// string, and clients parse it that way.
+// addEvent is one line of add's output: a stored entry (Hash, Size) or,
+// with progress=true, the bytes of a file read so far (Bytes). Kubo sends
+// Size as a decimal string, and clients parse it that way.
 type addEvent struct {
-	Name string
-	Hash string `json:",omitempty"`
-	Size string `json:",omitempty"`
+	Name  string
+	Hash  string `json:",omitempty"`
+	Bytes int64  `json:",omitempty"`
+	Size  string `json:",omitempty"`
 }
 
-// add imports each uploaded file and reports it as soon as it is stored,
-// reading the body as it arrives: a file is never held in memory whole.
+// add imports each uploaded file or directory tree and reports every
+// entry as soon as it is stored, directories after their contents, reading
+// the body as it arrives: a file is never held in memory whole. As in
+// Kubo, each top-level part is imported (and pinned) on its own, unless
+// wrap-with-directory puts them all in one unnamed directory.
 func (s *shell) add(w http.ResponseWriter, r *http.Request) error {
-	opts, err := addOptions(r.URL.Query())
+	opts, flags, err := addOptions(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -32,49 +38,106 @@ func (s *shell) add(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	enableFullDuplex(w)
+	finish := fullDuplex(w, r)
+	defer finish()
+	// Reading the first part before answering lets an empty upload be a
+	// proper error, even when wrapping would turn it into an empty folder.
+	parts := dir.Entries()
+	if !parts.Next() {
+		return endOfParts(parts, 0)
+	}
+	var top files.Directory = &resumedDir{Directory: dir, it: parts}
+	if flags.wrap {
+		top = files.NewSliceDirectory([]files.DirEntry{files.FileEntry("", top)})
+	}
 	out := &jsonStream{w: w}
-	added := 0
-	it := dir.Entries()
+	it := top.Entries()
 	for it.Next() {
-		ev, err := s.addOne(r.Context(), it.Name(), it.Node(), opts)
-		if err != nil {
+		if err := s.addOne(r.Context(), out, it.Name(), it.Node(), opts, flags); err != nil {
 			return err
 		}
-		if err := out.emit(ev); err != nil {
-			return err
-		}
-		added++
 	}
-	return endOfParts(it, added)
+	return endOfParts(parts, 1)
 }
 
-func (s *shell) addOne(ctx context.Context, name string, nd files.Node, opts AddOptions) (addEvent, error) {
-	f, err := regularFile(name, nd)
-	if err != nil {
-		return addEvent{}, err
-	}
-	defer f.Close()
+// addFlags are add's options that shape the response, not the DAG.
+type addFlags struct {
+	wrap     bool
+	progress bool
+}
+
+// addOne imports one top-level entry and emits its events.
+func (s *shell) addOne(ctx context.Context, out *jsonStream, name string, nd files.Node, opts AddOptions, flags addFlags) error {
+	defer nd.Close()
+	_, isDir := nd.(files.Directory)
 	opts.Name = name
-	res, err := s.backend.Add(ctx, f, opts)
+	// Entry names are paths under the top-level part, as in Kubo's output.
+	nameOf := func(p string) string {
+		if !isDir && name != "" {
+			return name
+		}
+		return path.Join(name, p)
+	}
+	events := AddEvents{Added: func(p string, res AddResult, _ bool) error {
+		n := nameOf(p)
+		if p == "" && name == "" && !isDir {
+			n = res.Cid.String() // as Kubo names a file read from stdin
+		}
+		return out.emit(addEvent{Name: n, Hash: res.Cid.String(), Size: strconv.FormatUint(res.Size, 10)})
+	}}
+	var emitErr error
+	if flags.progress {
+		events.Progress = func(p string, n int64) {
+			if emitErr == nil {
+				emitErr = out.emit(addEvent{Name: nameOf(p), Bytes: n})
+			}
+		}
+	}
+	_, err := s.backend.AddNode(ctx, nd, opts, events)
+	if err == nil {
+		err = emitErr
+	}
 	if err != nil {
-		return addEvent{}, timedOut(ctx, fmt.Errorf("adding %q: %w", name, err), fmt.Sprintf("adding %q did not finish", name))
+		what := "adding " + strconv.Quote(name)
+		return timedOut(ctx, fmt.Errorf("%s: %w", what, err), what+" did not finish")
 	}
-	if name == "" {
-		name = res.Cid.String() // as Kubo names a file read from stdin
-	}
-	return addEvent{Name: name, Hash: res.Cid.String(), Size: strconv.FormatUint(res.Size, 10)}, nil
+	return nil
 }
 
-// regularFile accepts only plain files: directory uploads come later, and a
-// symlink's "content" would be its target path, which is not what anyone
-// means to store.
+// resumedDir is an upload whose iterator has already been advanced once:
+// its Entries carries on from there, yielding that first part again.
+type resumedDir struct {
+	files.Directory
+	it files.DirIterator
+}
+
+// Entries returns the upload's iterator, rewound by one part.
+func (d *resumedDir) Entries() files.DirIterator {
+	return &resumedIter{DirIterator: d.it, first: true}
+}
+
+type resumedIter struct {
+	files.DirIterator
+	first bool
+}
+
+func (it *resumedIter) Next() bool {
+	if it.first {
+		it.first = false
+		return true
+	}
+	return it.DirIterator.Next()
+}
+
+// regularFile accepts only plain files, for commands that store one file's
+// bytes as they are: a symlink's "content" would be its target path, which
+// is not what anyone means to store.
 func regularFile(name string, nd files.Node) (files.File, error) {
 	_, isLink := nd.(*files.Symlink)
 	f, isFile := nd.(files.File)
 	if isLink || !isFile {
 		nd.Close()
-		return nil, errorf(kindBadRequest, "%q is a directory or a symlink: only single files can be uploaded for now", name)
+		return nil, errorf(kindBadRequest, "%q is a directory or a symlink: only single files can be uploaded here", name)
 	}
 	return f, nil
 }
@@ -110,17 +173,39 @@ func endOfParts(it files.DirIterator, n int) error {
 
 // unsupportedAddOptions would change the resulting CIDs; ignoring them would
 // hand back CIDs the caller did not ask for.
-var unsupportedAddOptions = []string{"wrap-with-directory", "trickle", "inline", "nocopy"}
+var unsupportedAddOptions = []string{"trickle", "inline", "nocopy", "preserve-mode", "preserve-mtime"}
 
-func addOptions(q url.Values) (AddOptions, error) {
+// addOptions reads add's parameters. quiet, quieter, silent, recursive and
+// hidden are accepted and need nothing here: in Kubo too they act on the
+// client side (output, and which local files are sent).
+func addOptions(q url.Values) (AddOptions, addFlags, error) {
 	for _, name := range unsupportedAddOptions {
 		if on, err := boolParam(q, name, false); err != nil || on {
-			return AddOptions{}, errorf(kindBadRequest, "option %q is not supported yet", name)
+			return AddOptions{}, addFlags{}, errorf(kindBadRequest, "option %q is not supported yet", name)
 		}
 	}
 	if h := q.Get("hash"); h != "" && h != "sha2-256" {
-		return AddOptions{}, errorf(kindBadRequest, "hash %q is not supported yet: only sha2-256", h)
+		return AddOptions{}, addFlags{}, errorf(kindBadRequest, "hash %q is not supported yet: only sha2-256", h)
 	}
+	for _, name := range []string{"quiet", "quieter", "silent", "recursive", "hidden"} {
+		if _, err := boolParam(q, name, false); err != nil {
+			return AddOptions{}, addFlags{}, err
+		}
+	}
+	var flags addFlags
+	var err error
+	if flags.wrap, err = boolParam(q, "wrap-with-directory", false); err != nil {
+		return AddOptions{}, addFlags{}, err
+	}
+	if flags.progress, err = boolParam(q, "progress", false); err != nil {
+		return AddOptions{}, addFlags{}, err
+	}
+	opts, err := dagOptions(q)
+	return opts, flags, err
+}
+
+// dagOptions reads the parameters that shape the DAG, hence the CIDs.
+func dagOptions(q url.Values) (AddOptions, error) {
 	opts := AddOptions{CIDVersion: -1}
 	var err error
 	if opts.CIDVersion, err = cidVersion(q); err != nil {
@@ -129,7 +214,7 @@ func addOptions(q url.Values) (AddOptions, error) {
 	if opts.RawLeaves, err = rawLeaves(q, opts.CIDVersion); err != nil {
 		return AddOptions{}, err
 	}
-	if opts.ChunkSize, err = chunkSize(q.Get("chunker")); err != nil {
+	if opts.ChunkSize, opts.Chunker, err = chunker(q.Get("chunker")); err != nil {
 		return AddOptions{}, err
 	}
 	if opts.Pin, err = boolParam(q, "pin", true); err != nil {
@@ -166,18 +251,26 @@ func rawLeaves(q url.Values, cidVersion int) (*bool, error) {
 	return &b, nil
 }
 
-// chunkSize reads Kubo's "size-N" chunker; 0 means the node's default.
-func chunkSize(spec string) (int, error) {
+// chunker reads Kubo's chunker parameter: "size-N" becomes a chunk size
+// (0 for the node's default); any other spec boxo's chunker knows
+// ("rabin-MIN-AVG-MAX", "rabin", "buzhash") is passed on as it is.
+func chunker(spec string) (int, string, error) {
 	if spec == "" || spec == "default" {
-		return 0, nil
+		return 0, "", nil
 	}
 	n, ok := strings.CutPrefix(spec, "size-")
+	if !ok {
+		if _, err := chunk.FromString(strings.NewReader(""), spec); err != nil {
+			return 0, "", errorf(kindBadRequest, "chunker %q is not supported: %w (use size-<bytes>, rabin-<min>-<avg>-<max> or buzhash)", spec, err)
+		}
+		return 0, spec, nil
+	}
 	size, err := strconv.Atoi(n)
-	if !ok || err != nil {
-		return 0, errorf(kindBadRequest, "chunker %q is not supported: use size-<bytes>", spec)
+	if err != nil {
+		return 0, "", errorf(kindBadRequest, "chunker %q is not supported: use size-<bytes>", spec)
 	}
 	if size <= 0 || size > chunk.ChunkSizeLimit {
-		return 0, errorf(kindBadRequest, "chunker %q: size must be between 1 and %d bytes", spec, chunk.ChunkSizeLimit)
+		return 0, "", errorf(kindBadRequest, "chunker %q: size must be between 1 and %d bytes", spec, chunk.ChunkSizeLimit)
 	}
-	return size, nil
+	return size, "", nil
 }

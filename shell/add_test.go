@@ -67,6 +67,7 @@ func TestAddOptions(t *testing.T) {
 		{"?cid-version=1", shell.AddOptions{CIDVersion: 1, RawLeaves: new(true), Pin: true}},
 		{"?cid-version=1&raw-leaves=false", shell.AddOptions{CIDVersion: 1, RawLeaves: new(false), Pin: true}},
 		{"?chunker=size-1024&pin=false&only-hash=true&quiet=true&progress=true", shell.AddOptions{CIDVersion: -1, ChunkSize: 1024, OnlyHash: true}},
+		{"?chunker=rabin-16384-65536-131072&recursive=true&hidden=true", shell.AddOptions{CIDVersion: -1, Chunker: "rabin-16384-65536-131072", Pin: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -101,20 +102,20 @@ func deref(b *bool) any {
 
 func TestAddRejects(t *testing.T) {
 	file := []namedFile{{name: "f", data: []byte("x")}}
-	dir := []namedFile{{name: "photos", dir: true}, {name: "photos/a.jpg", data: []byte("jpg")}}
 	tests := []struct {
 		name  string
 		query string
 		files []namedFile
 		want  string
 	}{
-		{"directory", "", dir, "only single files"},
 		{"no file", "", nil, "no file in the request"},
-		{"rabin chunker", "?chunker=rabin", file, `chunker "rabin" is not supported`},
+		{"unknown chunker", "?chunker=fastcdc-1", file, `chunker "fastcdc-1" is not supported`},
+		{"bad rabin", "?chunker=rabin-10-5-1", file, `chunker "rabin-10-5-1" is not supported`},
 		{"chunk too big", "?chunker=size-99999999", file, "size must be between 1 and"},
 		{"cid version", "?cid-version=2", file, "cid-version 2 is not supported"},
 		{"bad bool", "?pin=maybe", file, `option "pin": "maybe" is not a boolean`},
-		{"wrap", "?wrap-with-directory=true", file, `"wrap-with-directory" is not supported`},
+		{"trickle", "?trickle=true", file, `"trickle" is not supported`},
+		{"wrapped nothing", "?wrap-with-directory=true", nil, "no file in the request"},
 		{"hash", "?hash=blake3", file, `hash "blake3" is not supported`},
 	}
 	for _, tt := range tests {

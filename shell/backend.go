@@ -2,7 +2,6 @@ package shell
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"github.com/ipfs/boxo/files"
@@ -20,8 +19,15 @@ type Backend interface {
 	// Identity reports who this node is and how it can be reached.
 	Identity(ctx context.Context) (Identity, error)
 
-	// Add imports one file's bytes as a UnixFS DAG and returns its root.
-	Add(ctx context.Context, r io.Reader, opts AddOptions) (AddResult, error)
+	// AddNode imports a file, a symlink or a directory tree (as the
+	// multipart upload of /api/v0/add decodes it, read as it arrives) as a
+	// UnixFS DAG and returns its root. It calls events.Added for every
+	// entry once built, children before their directory and the root
+	// last, and events.Progress as file bytes are read.
+	AddNode(ctx context.Context, nd files.Node, opts AddOptions, events AddEvents) (AddResult, error)
+	// List returns the entries of the UnixFS directory c, fetching what
+	// it must; isDir is false when c is not a directory.
+	List(ctx context.Context, c cid.Cid) (entries []DirEntry, isDir bool, err error)
 	// Node opens a UnixFS node (file or directory) for reading, fetching
 	// blocks from the network when they are not held locally.
 	Node(ctx context.Context, c cid.Cid) (files.Node, error)
@@ -39,6 +45,18 @@ type Backend interface {
 	// FindProviders streams peers that announce they provide c; the channel
 	// closes when the search ends or ctx is done.
 	FindProviders(ctx context.Context, c cid.Cid, limit int) (<-chan peer.AddrInfo, error)
+
+	// KnownAddrs lists every address the node knows for other peers,
+	// connected or not (swarm/addrs).
+	KnownAddrs(ctx context.Context) (map[peer.ID][]ma.Multiaddr, error)
+	// RoutingTables describes the DHTs' routing tables (stats/dht).
+	RoutingTables(ctx context.Context) ([]RoutingTable, error)
+
+	// Pins (pin.go), garbage collection, stat and verify (repo.go), and
+	// CAR import and export (dag.go).
+	PinBackend
+	RepoBackend
+	DAGBackend
 }
 
 // Identity is the node's self-description, shaped like Kubo's /api/v0/id.
@@ -48,6 +66,11 @@ type Identity struct {
 	Addresses    []ma.Multiaddr
 	AgentVersion string
 	Protocols    []string
+
+	// Reachability is what AutoNAT last concluded: "public", "private"
+	// or "unknown". Addresses include relay addresses while the node is
+	// private and holds relay reservations.
+	Reachability string
 }
 
 // AddOptions are the import settings a request may override; zero values
@@ -55,6 +78,7 @@ type Identity struct {
 type AddOptions struct {
 	Name       string // file name, reported back in the response
 	ChunkSize  int    // bytes per leaf; 0 means the configured default
+	Chunker    string // another chunker than size-N ("rabin-MIN-AVG-MAX", "buzhash"); "" for ChunkSize
 	CIDVersion int    // -1 means the configured default
 	RawLeaves  *bool  // nil means the configured default
 	Pin        bool
@@ -65,6 +89,39 @@ type AddOptions struct {
 type AddResult struct {
 	Cid  cid.Cid
 	Size uint64 // cumulative size of the DAG in bytes, as Kubo reports it
+}
+
+// AddEvents receives what an AddNode reports as it goes. Either func may
+// be nil.
+type AddEvents struct {
+	// Added is called with each entry's slash-separated path relative to
+	// the added node ("" for the node itself) once the entry is built; an
+	// error stops the import.
+	Added func(path string, res AddResult, dir bool) error
+	// Progress is called with a file's path and the bytes read from it
+	// so far.
+	Progress func(path string, bytes int64)
+}
+
+// EntryType is a directory entry's kind, numbered as Kubo's ls reports
+// it (the UnixFS data types).
+type EntryType int
+
+// Entry types that ls reports.
+const (
+	TypeRaw       EntryType = 0 // not UnixFS, or unknown
+	TypeDirectory EntryType = 1 // a directory, sharded or not
+	TypeFile      EntryType = 2
+	TypeSymlink   EntryType = 4
+)
+
+// DirEntry is one named link of a directory.
+type DirEntry struct {
+	Name   string
+	Cid    cid.Cid
+	Size   uint64 // a file's size in bytes; 0 for the other types
+	Type   EntryType
+	Target string // a symlink's target
 }
 
 // BlockPutOptions name how a raw block's CID is built.

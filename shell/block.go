@@ -63,7 +63,8 @@ func (s *shell) blockPut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	enableFullDuplex(w)
+	finish := fullDuplex(w, r)
+	defer finish()
 	out := &jsonStream{w: w}
 	stored := 0
 	it := dir.Entries()

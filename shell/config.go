@@ -66,18 +66,18 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports the first invalid setting, naming its field.
+// Validate reports the first invalid setting, named by its config.yaml key.
 func (c Config) Validate() error {
 	if c.MaxBodyBytes < 0 {
-		return fmt.Errorf("shell config: MaxBodyBytes is %d, must be 0 (default) or positive", c.MaxBodyBytes)
+		return fmt.Errorf("max_body_bytes: %d is negative; use 0 for the default (64 GiB) or a size in bytes", c.MaxBodyBytes)
 	}
 	if strings.ContainsFunc(c.AccessToken, isSpaceOrControl) {
 		// Such a token could never be sent in an Authorization header.
-		return errors.New("shell config: AccessToken must not contain spaces or control characters")
+		return errors.New("access_token: must not contain spaces or control characters")
 	}
 	for i, o := range c.AllowedOrigins {
 		if err := validateOrigin(o); err != nil {
-			return fmt.Errorf("shell config: AllowedOrigins[%d] %q: %w", i, o, err)
+			return fmt.Errorf("allowed_origins[%d]: %q: %w", i, o, err)
 		}
 	}
 	return nil

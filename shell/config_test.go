@@ -16,11 +16,11 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"zero value", shell.Config{}, ""},
 		{"everything", shell.Config{AccessToken: "t0k-en", MaxBodyBytes: 10, AllowedOrigins: []string{"*", "http://localhost:3000"}}, ""},
-		{"negative body limit", shell.Config{MaxBodyBytes: -1}, "MaxBodyBytes"},
-		{"token with space", shell.Config{AccessToken: "a b"}, "AccessToken"},
-		{"token with newline", shell.Config{AccessToken: "a\nb"}, "AccessToken"},
-		{"origin with path", shell.Config{AllowedOrigins: []string{"http://ok", "http://host/path"}}, "AllowedOrigins[1]"},
-		{"origin without scheme", shell.Config{AllowedOrigins: []string{"localhost:3000"}}, "AllowedOrigins[0]"},
+		{"negative body limit", shell.Config{MaxBodyBytes: -1}, "max_body_bytes"},
+		{"token with space", shell.Config{AccessToken: "a b"}, "access_token"},
+		{"token with newline", shell.Config{AccessToken: "a\nb"}, "access_token"},
+		{"origin with path", shell.Config{AllowedOrigins: []string{"http://ok", "http://host/path"}}, "allowed_origins[1]"},
+		{"origin without scheme", shell.Config{AllowedOrigins: []string{"localhost:3000"}}, "allowed_origins[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

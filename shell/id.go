@@ -16,6 +16,8 @@ type idOutput struct {
 	Addresses    []string
 	AgentVersion string
 	Protocols    []string
+	// Reachability is Cairn's addition: public, private or unknown.
+	Reachability string `json:",omitempty"`
 }
 
 // id describes this node. Kubo can also describe another peer given as
@@ -33,6 +35,7 @@ func (s *shell) id(w http.ResponseWriter, r *http.Request) error {
 		PublicKey:    self.PublicKey,
 		AgentVersion: self.AgentVersion,
 		Protocols:    slices.Sorted(slices.Values(self.Protocols)),
+		Reachability: self.Reachability,
 	}
 	// Kubo lists each address with /p2p/<id> appended, sorted.
 	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: self.ID, Addrs: self.Addresses})

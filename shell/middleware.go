@@ -26,6 +26,8 @@ func (s *shell) middleware(next http.Handler) http.Handler {
 	return s.withLog(h)
 }
 
+var _ http.Flusher = (*trackingWriter)(nil)
+
 // trackingWriter remembers whether and what a handler has written, so that
 // errors can still become a proper response, or else a trailer.
 type trackingWriter struct {

@@ -13,7 +13,7 @@ import (
 
 func TestUnknownEndpointIsKubo404(t *testing.T) {
 	srv, _ := fakeShell(t)
-	for _, path := range []string{"/api/v0/nope", "/api/v0/pin/add", "/api/v0/", "/", "/api/v1/id"} {
+	for _, path := range []string{"/api/v0/nope", "/api/v0/name/publish", "/api/v0/", "/", "/api/v1/id"} {
 		wantError(t, post(t, srv, path), http.StatusNotFound, "404 page not found")
 	}
 }

@@ -5,6 +5,7 @@ package shell
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -32,7 +33,7 @@ type shell struct {
 func New(cfg Config, backend Backend) (http.Handler, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("shell config: %w", err)
 	}
 	if backend == nil {
 		return nil, errors.New("shell: backend is nil")
@@ -42,6 +43,7 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"add":           s.add,
 		"cat":           s.cat,
 		"get":           s.get,
+		"ls":            s.ls,
 		"block/get":     s.blockGet,
 		"block/put":     s.blockPut,
 		"block/stat":    s.blockStat,
@@ -49,9 +51,25 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"swarm/peers":   s.swarmPeers,
 		"swarm/connect": s.swarmConnect,
 		"dht/findprovs": s.findProvs,
-		"version":       s.version,
+		// Kubo's CLI moved findprovs under routing; both paths answer.
+		"routing/findprovs": s.findProvs,
+		"version":           s.version,
+		"pin/add":           s.pinAdd,
+		"pin/rm":            s.pinRm,
+		"pin/ls":            s.pinLs,
+		"repo/gc":           s.repoGC,
+		"repo/stat":         s.repoStat,
+		"repo/verify":       s.repoVerify,
+		"dag/export":        s.dagExport,
+		"dag/import":        s.dagImport,
+		"stats/provide":     s.statsProvide,
+		"swarm/addrs":       s.swarmAddrs,
+		"swarm/addrs/local": s.swarmAddrsLocal,
+		"stats/dht":         s.statsDHT,
 	}
-	return s.middleware(http.HandlerFunc(s.route)), nil
+	// The trustless gateway (/ipfs/, gateway.go) sits beside the API,
+	// outside its POST-only middleware.
+	return s.mount(s.middleware(http.HandlerFunc(s.route)))
 }
 
 // route dispatches to the command named by the path; anything else gets
@@ -76,11 +94,11 @@ func (s *shell) serve(w *trackingWriter, r *http.Request, h handlerFunc) {
 		// The backend may have flattened the body's error into a string.
 		err = lb.tooLarge
 	}
+	s.log.Debug("shell: command failed", "path", r.URL.Path, "err", err, "mid-stream", w.wrote)
 	if !w.wrote {
 		writeError(w, err)
 		return
 	}
 	_, msg := classify(err)
 	w.Header().Set(streamErrorHeader, msg)
-	s.log.Debug("shell: stream failed", "path", r.URL.Path, "err", msg)
 }

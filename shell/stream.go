@@ -103,9 +103,15 @@ func copyStream(w http.ResponseWriter, r io.Reader) error {
 	return err
 }
 
-// enableFullDuplex lets a handler answer one uploaded file while the client
-// is still sending the next: without it, Go's HTTP/1 server stops reading
-// the request body at the handler's first write.
-func enableFullDuplex(w http.ResponseWriter) {
-	_ = http.NewResponseController(w).EnableFullDuplex() // unsupported on HTTP/2, which needs no help
+// fullDuplex lets a handler answer one uploaded file while the client is
+// still sending the next: without it, Go's HTTP/1 server stops reading the
+// request body at the handler's first write. Defer the returned func: Go's
+// server panics on the next keep-alive request if a full-duplex handler
+// returns with its body unread (golang/go#68560), so it closes the body,
+// which drains what is left up to the server's own limit.
+func fullDuplex(w http.ResponseWriter, r *http.Request) (finish func()) {
+	if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
+		return func() {} // HTTP/2 needs no help
+	}
+	return func() { _ = r.Body.Close() }
 }

@@ -18,9 +18,18 @@ import (
 type AddOptions struct {
 	CIDVersion *int   // 0 or 1
 	RawLeaves  *bool  // raw leaf blocks; CIDv1 implies true unless set
-	Chunker    string // "size-<bytes>"
+	Chunker    string // "size-<bytes>", "rabin-<min>-<avg>-<max>" or "buzhash"
 	NoPin      bool   // do not pin the result
 	OnlyHash   bool   // compute the CID without storing anything
+	// Wrap puts what is added in one unnamed directory, reported last
+	// (Kubo's wrap-with-directory).
+	Wrap bool
+	// Progress asks the shell for progress events, passed to AddNode's
+	// callback with Bytes set and no Cid.
+	Progress bool
+	// Sent, if set, is called with the running count of body bytes sent,
+	// for a progress bar of the upload.
+	Sent func(total int64)
 }
 
 func (o AddOptions) query() url.Values {
@@ -40,14 +49,27 @@ func (o AddOptions) query() url.Values {
 	if o.OnlyHash {
 		q.Set("only-hash", "true")
 	}
+	if o.Wrap {
+		q.Set("wrap-with-directory", "true")
+	}
+	if o.Progress {
+		q.Set("progress", "true")
+	}
 	return q
 }
 
-// AddResult describes an added file.
+// AddResult describes an added file or directory.
 type AddResult struct {
 	Name string
 	Cid  cid.Cid
 	Size uint64 // cumulative size of the DAG, in bytes
+}
+
+// AddEvent is one line of add's output: an entry stored (Cid set), or
+// with AddOptions.Progress the bytes of a file the shell has read so far.
+type AddEvent struct {
+	AddResult
+	Bytes int64
 }
 
 // Add uploads r's bytes as one file called name ("" for none). The upload
@@ -56,28 +78,66 @@ type AddResult struct {
 func (c *Client) Add(ctx context.Context, r io.Reader, name string, opts AddOptions) (AddResult, error) {
 	// Hiding any Close method keeps the multipart encoder from closing r.
 	file := files.NewReaderFile(struct{ io.Reader }{r})
-	dir := files.NewSliceDirectory([]files.DirEntry{files.FileEntry(name, file)})
-	body := files.NewMultiFileReader(dir, true, false)
-	resp, err := c.call(ctx, "add", opts.query(), body, "multipart/form-data; boundary="+body.Boundary())
+	return c.AddNode(ctx, name, file, opts, nil)
+}
+
+// AddNode uploads a file, symlink or directory tree called name as Kubo's
+// CLI does: one multipart part per file and per directory, encoded as it
+// is read. Each event the shell sends goes to each (which may be nil); the
+// result is the last entry reported, the root of what was added. nd is
+// closed.
+func (c *Client) AddNode(ctx context.Context, name string, nd files.Node, opts AddOptions, each func(AddEvent) error) (AddResult, error) {
+	dir := files.NewSliceDirectory([]files.DirEntry{files.FileEntry(name, nd)})
+	mfr := files.NewMultiFileReader(dir, true, false)
+	var body io.Reader = mfr
+	if opts.Sent != nil {
+		body = &countingReader{r: mfr, sent: opts.Sent}
+	}
+	resp, err := c.call(ctx, "add", opts.query(), body, "multipart/form-data; boundary="+mfr.Boundary())
 	if err != nil {
 		return AddResult{}, err
 	}
 	var res AddResult
 	err = eachJSON(resp, func(raw json.RawMessage) error {
-		var ev struct{ Name, Hash, Size string }
+		var ev struct {
+			Name, Hash, Size string
+			Bytes            int64
+		}
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return fmt.Errorf("decoding add result: %w", err)
 		}
-		if ev.Hash == "" {
-			return nil // a progress event
+		out := AddEvent{AddResult: AddResult{Name: ev.Name}, Bytes: ev.Bytes}
+		if ev.Hash != "" {
+			if out.AddResult, err = parseAddResult(ev.Name, ev.Hash, ev.Size); err != nil {
+				return err
+			}
+			res = out.AddResult
 		}
-		res, err = parseAddResult(ev.Name, ev.Hash, ev.Size)
-		return err
+		if each != nil {
+			return each(out)
+		}
+		return nil
 	})
 	if err == nil && !res.Cid.Defined() {
 		err = errors.New("add: the shell reported no CID")
 	}
 	return res, err
+}
+
+// countingReader reports the running count of bytes read.
+type countingReader struct {
+	r    io.Reader
+	n    int64
+	sent func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.n += int64(n)
+		c.sent(c.n)
+	}
+	return n, err
 }
 
 func parseAddResult(name, hash, size string) (AddResult, error) {

@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -226,4 +228,52 @@ func TestPlainTextErrorsFromKubo(t *testing.T) {
 	if err == nil || err.Error() != "403 - Forbidden" {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestManyUploadsOnOneConnection guards against golang/go#68560: a
+// full-duplex handler that leaves a chunked body's end unread makes Go's
+// server panic when the connection's next request arrives. The panic is
+// caught and logged by the server, so the test reads the server's log.
+func TestManyUploadsOnOneConnection(t *testing.T) {
+	h, err := shell.New(shell.Config{}, shelltest.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serverLog syncBuffer
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(&serverLog, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, _ := client.New(srv.URL)
+	ctx := context.Background()
+
+	for i := range 20 {
+		if _, err := c.Add(ctx, strings.NewReader("x"), "n", client.AddOptions{}); err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+		if _, err := c.BlockPut(ctx, []byte{byte(i)}, client.BlockPutOptions{}); err != nil {
+			t.Fatalf("block put %d: %v", i, err)
+		}
+	}
+	if got := serverLog.String(); got != "" {
+		t.Fatalf("the server logged:\n%s", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -18,6 +18,7 @@ type Error struct {
 	Message string
 }
 
+// Error returns the shell's message, unchanged.
 func (e *Error) Error() string { return e.Message }
 
 // UnreachableError means nothing answered at the API address, which
@@ -27,7 +28,10 @@ type UnreachableError struct {
 	Err  error
 }
 
+// Error names the address and why it could not be reached.
 func (e *UnreachableError) Error() string { return "cannot reach " + e.Addr + ": " + e.Err.Error() }
+
+// Unwrap returns the dial error.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // maxErrorBody bounds how much of an error response is read: 64 KiB.

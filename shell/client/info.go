@@ -15,6 +15,7 @@ type Identity struct {
 	Addresses    []ma.Multiaddr
 	AgentVersion string
 	Protocols    []string
+	Reachability string // public, private or unknown; "" from a Kubo daemon
 }
 
 // ID describes the node behind the shell.
@@ -29,6 +30,7 @@ func (c *Client) ID(ctx context.Context) (Identity, error) {
 		Addresses    []string
 		AgentVersion string
 		Protocols    []string
+		Reachability string
 	}
 	if err := readJSON(resp, &out); err != nil {
 		return Identity{}, err
@@ -41,7 +43,7 @@ func (c *Client) ID(ctx context.Context) (Identity, error) {
 	if err != nil {
 		return Identity{}, fmt.Errorf("id: %w", err)
 	}
-	return Identity{ID: id, PublicKey: out.PublicKey, Addresses: addrs, AgentVersion: out.AgentVersion, Protocols: out.Protocols}, nil
+	return Identity{ID: id, PublicKey: out.PublicKey, Addresses: addrs, AgentVersion: out.AgentVersion, Protocols: out.Protocols, Reachability: out.Reachability}, nil
 }
 
 func parseMultiaddrs(ss []string) ([]ma.Multiaddr, error) {

@@ -46,7 +46,9 @@ type Backend struct {
 	blocks    map[cid.Cid][]byte
 	lastAdd   shell.AddOptions
 	lastPut   shell.BlockPutOptions
+	dirs      map[cid.Cid][]shell.DirEntry
 	connected []ma.Multiaddr
+	repo      repoState // pins and corruption, in repo.go
 }
 
 // New returns an empty fake whose identity is PeerID(0).
@@ -63,6 +65,7 @@ func New() *Backend {
 		Providers: map[cid.Cid][]peer.AddrInfo{},
 		nodes:     map[cid.Cid]func() files.Node{},
 		blocks:    map[cid.Cid][]byte{},
+		dirs:      map[cid.Cid][]shell.DirEntry{},
 	}
 }
 
@@ -171,38 +174,6 @@ func (b *Backend) Identity(context.Context) (shell.Identity, error) {
 		panic(b.Panic)
 	}
 	return b.Self, nil
-}
-
-// Add implements shell.Backend, reading r in small steps so progress shows.
-func (b *Backend) Add(ctx context.Context, r io.Reader, opts shell.AddOptions) (shell.AddResult, error) {
-	var buf bytes.Buffer
-	chunk := make([]byte, 4096)
-	for {
-		n, err := r.Read(chunk)
-		buf.Write(chunk[:n])
-		if n > 0 && b.AddProgress != nil {
-			select {
-			case b.AddProgress <- int64(buf.Len()):
-			case <-ctx.Done():
-				return shell.AddResult{}, ctx.Err()
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return shell.AddResult{}, fmt.Errorf("reading upload: %w", err)
-		}
-	}
-	data := buf.Bytes()
-	b.mu.Lock()
-	b.lastAdd = opts
-	b.mu.Unlock()
-	c := RawCid(data)
-	if !opts.OnlyHash {
-		b.AddFile(data)
-	}
-	return shell.AddResult{Cid: c, Size: uint64(len(data))}, nil
 }
 
 // Node implements shell.Backend.

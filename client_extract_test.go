@@ -1,0 +1,80 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestExtractTarWritesTreeAndInnerSymlinks(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "nested", "out")
+	archive := cliTarFiles(t,
+		tar.Header{Name: "root", Typeflag: tar.TypeDir},
+		tar.Header{Name: "root/a/b", Typeflag: tar.TypeDir},
+		tar.Header{Name: "root/a/b/f.txt", Typeflag: tar.TypeReg, Size: 3},
+		tar.Header{Name: "root/empty", Typeflag: tar.TypeReg},
+		tar.Header{Name: "root/a/up", Typeflag: tar.TypeSymlink, Linkname: "../empty"},
+	)
+	if err := extractTar(bytes.NewReader(archive), "root", out); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "a", "b", "f.txt")); err != nil || string(data) != "xxx" {
+		t.Fatalf("f.txt: %q, %v", data, err)
+	}
+	if target, err := os.Readlink(filepath.Join(out, "a", "up")); err != nil || target != "../empty" {
+		t.Fatalf("symlink: %q, %v", target, err)
+	}
+}
+
+func TestExtractTarRefusesLinkTricks(t *testing.T) {
+	t.Run("symlink climbing out", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		archive := cliTarFiles(t, tar.Header{Name: "root", Typeflag: tar.TypeDir},
+			tar.Header{Name: "root/a/up", Typeflag: tar.TypeSymlink, Linkname: "../../x"})
+		if err := extractTar(bytes.NewReader(archive), "root", out); err == nil {
+			t.Fatal("a symlink out of the tree was written")
+		}
+	})
+	t.Run("writing through a link already there", func(t *testing.T) {
+		base := t.TempDir()
+		out := filepath.Join(base, "out")
+		outside := filepath.Join(base, "outside")
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Mkdir(outside, 0o755)
+		if err := os.Symlink(outside, filepath.Join(out, "link")); err != nil {
+			t.Fatal(err)
+		}
+		archive := cliTarFiles(t, tar.Header{Name: "root", Typeflag: tar.TypeDir},
+			tar.Header{Name: "root/link/evil", Typeflag: tar.TypeReg, Size: 3})
+		if err := extractTar(bytes.NewReader(archive), "root", out); err == nil {
+			t.Fatal("wrote through a symlink leading out of the target")
+		}
+		if _, err := os.Lstat(filepath.Join(outside, "evil")); !os.IsNotExist(err) {
+			t.Fatal("a file was written outside the target")
+		}
+	})
+}
+
+// cliTarFiles builds an archive whose regular files hold Size 'x' bytes.
+func cliTarFiles(t *testing.T, headers ...tar.Header) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range headers {
+		h.Mode = 0o644
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write(bytes.Repeat([]byte{'x'}, int(h.Size)))
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,295 @@
+package content
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// localKeys lists the multihashes of every block stored.
+func localKeys(t *testing.T, c *Content) map[string]bool {
+	t.Helper()
+	keys, err := c.sized.AllKeysChan(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for k := range keys {
+		out[string(k.Hash())] = true
+	}
+	return out
+}
+
+// dagHashes lists the multihashes of every block under root.
+func dagHashes(t *testing.T, c *Content, root cid.Cid) []string {
+	t.Helper()
+	set, err := c.reachable(testContext(t), []cid.Cid{root})
+	if err != nil {
+		t.Fatalf("walk %s: %v", root, err)
+	}
+	out := make([]string, 0, len(set))
+	for h := range set {
+		out = append(out, h)
+	}
+	return out
+}
+
+// wantReadable checks that root reads back as data from the local store.
+func wantReadable(t *testing.T, c *Content, root cid.Cid, data []byte) {
+	t.Helper()
+	nd, err := c.Node(testContext(t), root)
+	if err != nil {
+		t.Fatalf("open %s: %v", root, err)
+	}
+	if got := readNode(t, nd); !bytes.Equal(got, data) {
+		t.Fatalf("%s reads back %d bytes that differ from the %d added", root, len(got), len(data))
+	}
+}
+
+func gc(t *testing.T, c *Content) map[string]bool {
+	t.Helper()
+	removed := map[string]bool{}
+	if _, err := c.GC(testContext(t), func(k cid.Cid) error {
+		removed[string(k.Hash())] = true
+		return nil
+	}); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	return removed
+}
+
+func smallChunks() Config {
+	cfg := DefaultConfig()
+	cfg.ChunkSize = 4 << 10
+	return cfg
+}
+
+func TestGCRemovesOnlyUnpinned(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	pinnedData, looseData := randomBytes(100<<10, 1), randomBytes(50<<10, 2)
+	pinned := importBytes(t, c, pinnedData, ImportOptions{CIDVersion: -1, Pin: true})
+	loose := importBytes(t, c, looseData, ImportOptions{CIDVersion: -1})
+	direct, err := c.PutBlock(ctx, []byte("direct"), "raw", "", -1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray, err := c.PutBlock(ctx, []byte("stray"), "raw", "", -1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	looseKeys := dagHashes(t, c, loose.Cid)
+	before, _ := c.RepoStat(ctx)
+
+	removed := gc(t, c)
+
+	want := append(looseKeys, string(stray.Hash()))
+	for _, h := range want {
+		if !removed[h] {
+			t.Errorf("unpinned block %x not removed", h)
+		}
+	}
+	if len(removed) != len(want) {
+		t.Errorf("removed %d blocks, want exactly the %d unpinned ones", len(removed), len(want))
+	}
+	wantReadable(t, c, pinned.Cid, pinnedData)
+	if _, err := c.GetBlock(ctx, direct); err != nil {
+		t.Errorf("direct pin %s lost: %v", direct, err)
+	}
+	if _, err := c.GetBlock(ctx, loose.Cid); !ipld.IsNotFound(err) {
+		t.Errorf("unpinned root after GC: err = %v, want not found", err)
+	}
+	after, _ := c.RepoStat(ctx)
+	if after.NumObjects != before.NumObjects-uint64(len(want)) {
+		t.Errorf("NumObjects %d → %d, want %d removed", before.NumObjects, after.NumObjects, len(want))
+	}
+	if got := gc(t, c); len(got) != 0 {
+		t.Errorf("second GC removed %d blocks, want none", len(got))
+	}
+}
+
+// An add and a pin made while a collection is between its mark and its
+// sweep neither wait for it nor lose a block to it.
+func TestGCKeepsWhatIsAddedOrPinnedDuringIt(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	laterPinnedData := randomBytes(40<<10, 3)
+	laterPinned := importBytes(t, c, laterPinnedData, ImportOptions{CIDVersion: -1})
+
+	marked := make(chan struct{})
+	resume := make(chan struct{})
+	c.barrier.afterMark = func() {
+		close(marked)
+		<-resume
+	}
+	gcDone := make(chan map[string]bool)
+	go func() {
+		removed := map[string]bool{}
+		_, err := c.GC(ctx, func(k cid.Cid) error { removed[string(k.Hash())] = true; return nil })
+		if err != nil {
+			t.Errorf("GC: %v", err)
+		}
+		gcDone <- removed
+	}()
+	<-marked
+	// The collection is paused with its barrier on: these must complete
+	// now, not after it.
+	addedData, looseData := randomBytes(60<<10, 4), randomBytes(30<<10, 5)
+	added := importBytes(t, c, addedData, ImportOptions{CIDVersion: -1, Pin: true})
+	loose := importBytes(t, c, looseData, ImportOptions{CIDVersion: -1})
+	if err := c.Pin(ctx, laterPinned.Cid, true); err != nil {
+		t.Fatalf("Pin during GC: %v", err)
+	}
+	close(resume)
+	removed := <-gcDone
+	c.barrier.afterMark = nil
+
+	if len(removed) != 0 {
+		t.Errorf("GC removed %d blocks touched during it", len(removed))
+	}
+	wantReadable(t, c, added.Cid, addedData)
+	wantReadable(t, c, laterPinned.Cid, laterPinnedData)
+	wantReadable(t, c, loose.Cid, looseData)
+
+	// The next collection takes what is still unpinned, and only that.
+	looseKeys := dagHashes(t, c, loose.Cid)
+	removed = gc(t, c)
+	for _, h := range looseKeys {
+		if !removed[h] {
+			t.Errorf("second GC kept block %x of the unpinned add", h)
+		}
+	}
+	if len(removed) != len(looseKeys) {
+		t.Errorf("second GC removed %d blocks, want the %d of the unpinned add", len(removed), len(looseKeys))
+	}
+	if _, err := c.GetBlock(ctx, loose.Cid); !ipld.IsNotFound(err) {
+		t.Errorf("unpinned add after second GC: err = %v, want not found", err)
+	}
+	wantReadable(t, c, laterPinned.Cid, laterPinnedData)
+}
+
+// Adds running while collections run back to back: every pinned add stays
+// whole, every unpinned one is gone after a final collection.
+func TestGCUnderConcurrentAdds(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	const adders, perAdder = 4, 8
+
+	type added struct {
+		root cid.Cid
+		data []byte
+		pin  bool
+	}
+	var mu sync.Mutex
+	var all []added
+	var wg sync.WaitGroup
+	for a := range adders {
+		wg.Go(func() {
+			for i := range perAdder {
+				data := randomBytes(32<<10+a*1000+i, uint64(10+a*perAdder+i))
+				pinIt := i%2 == 0
+				res, err := c.Import(ctx, bytes.NewReader(data), ImportOptions{CIDVersion: -1, Pin: pinIt})
+				if err != nil {
+					t.Errorf("Import: %v", err)
+					return
+				}
+				mu.Lock()
+				all = append(all, added{res.Cid, data, pinIt})
+				mu.Unlock()
+			}
+		})
+	}
+	addsDone := make(chan struct{})
+	go func() { wg.Wait(); close(addsDone) }()
+	runs := 0
+	for collecting := true; collecting; {
+		select {
+		case <-addsDone:
+			collecting = false
+		default:
+		}
+		if _, err := c.GC(ctx, nil); err != nil {
+			t.Fatalf("GC during adds: %v", err)
+		}
+		runs++
+	}
+	// How many overlapped depends on the machine; the deterministic
+	// overlap is TestGCKeepsWhatIsAddedOrPinnedDuringIt's.
+	t.Logf("%d collections ran alongside %d adds", runs, adders*perAdder)
+	for _, a := range all {
+		if a.pin {
+			wantReadable(t, c, a.root, a.data)
+		}
+	}
+	gc(t, c)
+	for _, a := range all {
+		if a.pin {
+			wantReadable(t, c, a.root, a.data)
+			continue
+		}
+		if _, err := c.GetBlock(ctx, a.root); !ipld.IsNotFound(err) {
+			t.Errorf("unpinned %s after the final GC: err = %v, want not found", a.root, err)
+		}
+	}
+	st, _ := c.RepoStat(ctx)
+	if keys := localKeys(t, c); uint64(len(keys)) != st.NumObjects {
+		t.Errorf("RepoStat NumObjects %d, but %d blocks are stored", st.NumObjects, len(keys))
+	}
+}
+
+func TestGCStopsBeforeSweepWhenAPinnedBlockIsMissing(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	pinned := importBytes(t, c, randomBytes(20<<10, 6), ImportOptions{CIDVersion: -1, Pin: true, RawLeaves: new(false)})
+	stray, _ := c.PutBlock(ctx, []byte("stray"), "raw", "", -1, false)
+	// Lose one dag-pb leaf of the pinned file.
+	nd, err := c.dag.Get(ctx, pinned.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.sized.DeleteBlock(ctx, nd.Links()[0].Cid); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GC(ctx, nil)
+	if err == nil || !ipld.IsNotFound(err) {
+		t.Fatalf("GC with a broken pin: err = %v, want a not-found error", err)
+	}
+	if _, err := c.GetBlock(ctx, stray); err != nil {
+		t.Fatalf("a GC that failed to mark removed %s: %v", stray, err)
+	}
+}
+
+func TestListAndCheckPins(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	file := importBytes(t, c, randomBytes(20<<10, 7), ImportOptions{CIDVersion: -1, Pin: true})
+	direct, _ := c.PutBlock(ctx, []byte("direct"), "raw", "", -1, true)
+	loose, _ := c.PutBlock(ctx, []byte("loose"), "raw", "", -1, false)
+	children := len(dagHashes(t, c, file.Cid)) - 1
+
+	all, err := c.ListPins(ctx, PinRecursive, PinDirect, PinIndirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, p := range all {
+		count[p.Type]++
+	}
+	if count[PinRecursive] != 1 || count[PinDirect] != 1 || count[PinIndirect] != children {
+		t.Fatalf("ListPins counts %v, want 1 recursive, 1 direct, %d indirect", count, children)
+	}
+	nd, _ := c.dag.Get(ctx, file.Cid)
+	got, err := c.CheckPins(ctx, file.Cid, direct, nd.Links()[0].Cid, loose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{PinRecursive, PinDirect, PinIndirect, ""}
+	for i, p := range got {
+		if p.Type != want[i] {
+			t.Errorf("CheckPins[%d] (%s) = %q, want %q", i, p.Cid, p.Type, want[i])
+		}
+	}
+}

@@ -1,0 +1,207 @@
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cairnConfig keeps a test daemon on loopback and free ports, with no
+// multicast, and puts its DHT on Kubo's /ipfs protocols so that Cairn and
+// Kubo form one DHT.
+const cairnConfig = `swarm:
+  listen: [/ip4/127.0.0.1/tcp/0]
+discovery:
+  mdns: false
+  interval: 200ms
+  max_backoff: 1s
+dht:
+  protocol_prefix: /ipfs
+  loopback_on_lan: true
+shell:
+  address: 127.0.0.1:0
+`
+
+// cairnNode is one `cairn daemon` process.
+type cairnNode struct {
+	repo  string
+	cmd   *exec.Cmd
+	id    string
+	swarm []string // multiaddrs ending in /p2p/<id>
+	api   string   // the shell's multiaddr, /ip4/127.0.0.1/tcp/PORT
+	exit  chan error
+}
+
+// startCairn initialises a repo with cairnConfig and runs a daemon on it,
+// returning once the daemon says it is ready. The daemon is stopped when
+// the test ends.
+func startCairn(t *testing.T, args ...string) *cairnNode {
+	t.Helper()
+	repo := filepath.Join(t.TempDir(), "cairn")
+	if out, err := exec.Command(cairnBin, "init", "--repo", repo).CombinedOutput(); err != nil {
+		t.Fatalf("cairn init: %v: %s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "config.yaml"), []byte(cairnConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cairnBin, append([]string{"daemon", "--repo", repo}, args...)...)
+	cmd.SysProcAttr = dieWithParent()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &cairnNode{repo: repo, cmd: cmd, exit: make(chan error, 1)}
+	ready := make(chan struct{})
+	go n.readStdout(stdout, ready)
+	go func() { n.exit <- cmd.Wait() }()
+	t.Cleanup(func() { n.stop(t) })
+	select {
+	case <-ready:
+	case err := <-n.exit:
+		n.exit <- err
+		t.Fatalf("cairn daemon exited before it was ready: %v\n%s", err, stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("cairn daemon not ready after 60s\n%s", stderr)
+	}
+	return n
+}
+
+func (n *cairnNode) readStdout(r io.Reader, ready chan struct{}) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "peer id: "):
+			n.id = strings.TrimPrefix(line, "peer id: ")
+		case strings.HasPrefix(line, "swarm listening on "):
+			n.swarm = append(n.swarm, strings.TrimPrefix(line, "swarm listening on "))
+		case strings.HasPrefix(line, "shell listening on "):
+			n.api = strings.TrimPrefix(line, "shell listening on ")
+		case line == "daemon is ready":
+			close(ready)
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+// stop sends SIGTERM and waits for a clean exit; idempotent.
+func (n *cairnNode) stop(t *testing.T) {
+	t.Helper()
+	if n.cmd.ProcessState != nil {
+		return
+	}
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-n.exit:
+		n.exit <- err
+		if err != nil {
+			t.Errorf("cairn daemon on %s exited uncleanly: %v", n.repo, err)
+		}
+	case <-time.After(20 * time.Second):
+		n.cmd.Process.Kill()
+		t.Errorf("cairn daemon on %s ignored SIGTERM for 20s", n.repo)
+	}
+}
+
+// alive reports whether the daemon is still running.
+func (n *cairnNode) alive() bool {
+	select {
+	case err := <-n.exit:
+		n.exit <- err
+		return false
+	default:
+		return true
+	}
+}
+
+// httpBase is the shell's http://host:port.
+func (n *cairnNode) httpBase(t *testing.T) string {
+	t.Helper()
+	return "http://" + hostPort(t, n.api)
+}
+
+// run runs a cairn client command against this daemon, bounded by
+// timeout, and returns stdout, stderr and the exit code.
+func (n *cairnNode) run(t *testing.T, timeout time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	full := append([]string{args[0], "--repo", n.repo}, args[1:]...)
+	return runCmd(t, timeout, nil, cairnBin, full...)
+}
+
+// ok is run for a command that must succeed.
+func (n *cairnNode) ok(t *testing.T, timeout time.Duration, args ...string) string {
+	t.Helper()
+	out, errOut, code := n.run(t, timeout, args...)
+	if code != 0 {
+		t.Fatalf("cairn %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(errOut))
+	}
+	return out
+}
+
+// runCmd runs bin with args and env added to the environment, killing it
+// after timeout. A command that cannot start fails the test; a timeout is
+// reported as exit code -1 with the reason on stderr.
+func runCmd(t *testing.T, timeout time.Duration, env []string, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = dieWithParent()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return stdout.String(), stderr.String() + "\n(killed after " + timeout.String() + ")", -1
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// hostPort turns /ip4/H/tcp/P into H:P.
+func hostPort(t *testing.T, maddr string) string {
+	t.Helper()
+	parts := strings.Split(strings.TrimPrefix(maddr, "/"), "/")
+	if len(parts) < 4 || parts[0] != "ip4" || parts[2] != "tcp" {
+		t.Fatalf("cannot turn %q into host:port", maddr)
+	}
+	return parts[1] + ":" + parts[3]
+}
+
+// syncBuffer is a bytes.Buffer safe to write from a process's copier while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,220 @@
+package interop
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// kuboEnv is added to every Kubo process: telemetry off (Kubo 0.43 reads
+// IPFS_TELEMETRY; the plugin would otherwise phone home).
+var kuboEnv = []string{"IPFS_TELEMETRY=off"}
+
+// kuboRepo is an initialised Kubo repo, with or without a daemon on it.
+type kuboRepo struct {
+	path string // IPFS_PATH
+}
+
+// newKuboRepo runs `ipfs init --profile=test,unixfs-v1-2025` in a temp
+// IPFS_PATH and then pins down everything that could reach beyond
+// loopback: DHT routing with an empty bootstrap list, loopback-only
+// addresses on port 0, mDNS off, and loopback addresses kept in LAN DHT
+// records so that peers on one machine can dial each other.
+func newKuboRepo(t *testing.T) *kuboRepo {
+	t.Helper()
+	needKubo(t)
+	k := &kuboRepo{path: filepath.Join(t.TempDir(), "kubo")}
+	if _, errOut, code := k.run(t, time.Minute, "init", "--profile=test,unixfs-v1-2025"); code != 0 {
+		t.Fatalf("ipfs init: exit %d: %s", code, errOut)
+	}
+	k.editConfig(t, func(cfg map[string]any) {
+		section(cfg, "Routing")["Type"] = "dht"
+		section(cfg, "Routing")["LoopbackAddressesOnLanDHT"] = true
+		cfg["Bootstrap"] = []string{}
+		addrs := section(cfg, "Addresses")
+		addrs["Swarm"] = []string{"/ip4/127.0.0.1/tcp/0"}
+		addrs["API"] = "/ip4/127.0.0.1/tcp/0"
+		addrs["Gateway"] = "/ip4/127.0.0.1/tcp/0"
+		addrs["Announce"] = []string{}
+		addrs["AppendAnnounce"] = []string{}
+		mdns := section(section(cfg, "Discovery"), "MDNS")
+		mdns["Enabled"] = false
+		section(cfg, "AutoConf")["Enabled"] = false
+		section(cfg, "AutoTLS")["Enabled"] = false
+	})
+	return k
+}
+
+func section(m map[string]any, key string) map[string]any {
+	s, ok := m[key].(map[string]any)
+	if !ok {
+		s = map[string]any{}
+		m[key] = s
+	}
+	return s
+}
+
+// editConfig rewrites the repo's config file in place: one read and one
+// write instead of an `ipfs config` process per key.
+func (k *kuboRepo) editConfig(t *testing.T, edit func(map[string]any)) {
+	t.Helper()
+	file := filepath.Join(k.path, "config")
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("Kubo config: %v", err)
+	}
+	edit(cfg)
+	raw, err = json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs the ipfs CLI on this repo (through its daemon if one runs).
+func (k *kuboRepo) run(t *testing.T, timeout time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	return runCmd(t, timeout, append([]string{"IPFS_PATH=" + k.path}, kuboEnv...), kuboBin, args...)
+}
+
+func (k *kuboRepo) ok(t *testing.T, timeout time.Duration, args ...string) string {
+	t.Helper()
+	out, errOut, code := k.run(t, timeout, args...)
+	if code != 0 {
+		t.Fatalf("ipfs %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(errOut))
+	}
+	return out
+}
+
+// kuboNode is a running `ipfs daemon`.
+type kuboNode struct {
+	*kuboRepo
+	cmd     *exec.Cmd
+	exit    chan error
+	api     string // RPC multiaddr
+	gateway string // http://host:port
+	id      string
+	swarm   []string // loopback multiaddrs ending in /p2p/<id>
+}
+
+// startKubo initialises a repo and runs `ipfs daemon` on it until the test
+// ends.
+func startKubo(t *testing.T) *kuboNode {
+	t.Helper()
+	k := &kuboNode{kuboRepo: newKuboRepo(t), exit: make(chan error, 1)}
+	k.cmd = exec.Command(kuboBin, "daemon")
+	k.cmd.Env = append(append(os.Environ(), "IPFS_PATH="+k.path), kuboEnv...)
+	k.cmd.SysProcAttr = dieWithParent()
+	stdout, err := k.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	k.cmd.Stderr = stderr
+	if err := k.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go k.readStdout(stdout, ready)
+	go func() { k.exit <- k.cmd.Wait() }()
+	t.Cleanup(func() { k.stop(t) })
+	select {
+	case <-ready:
+	case err := <-k.exit:
+		k.exit <- err
+		t.Fatalf("ipfs daemon exited before it was ready: %v\n%s", err, stderr)
+	case <-time.After(90 * time.Second):
+		t.Fatalf("ipfs daemon not ready after 90s\n%s", stderr)
+	}
+	var id struct {
+		ID        string
+		Addresses []string
+	}
+	rpcJSON(t, k.api, "id", nil, &id)
+	k.id = id.ID
+	for _, a := range id.Addresses {
+		if strings.HasPrefix(a, "/ip4/127.0.0.1/tcp/") {
+			k.swarm = append(k.swarm, a)
+		}
+	}
+	if k.id == "" || len(k.swarm) == 0 {
+		t.Fatalf("ipfs id gave no ID or no loopback TCP address: %+v", id)
+	}
+	return k
+}
+
+func (k *kuboNode) readStdout(r io.Reader, ready chan struct{}) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "RPC API server listening on "):
+			k.api = strings.TrimPrefix(line, "RPC API server listening on ")
+		case strings.HasPrefix(line, "Gateway server listening on "):
+			k.gateway = strings.TrimPrefix(line, "Gateway server listening on ")
+		case line == "Daemon is ready":
+			close(ready)
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+// stop sends SIGTERM and waits for Kubo to shut down; idempotent.
+func (k *kuboNode) stop(t *testing.T) {
+	t.Helper()
+	if k.cmd.ProcessState != nil {
+		return
+	}
+	k.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-k.exit:
+		k.exit <- err
+	case <-time.After(30 * time.Second):
+		k.cmd.Process.Kill()
+		t.Errorf("ipfs daemon on %s ignored SIGTERM for 30s", k.path)
+	}
+}
+
+// gatewayURL is Kubo's gateway as http://host:port.
+func (k *kuboNode) gatewayURL(t *testing.T) string {
+	t.Helper()
+	return "http://" + hostPort(t, k.gateway)
+}
+
+// rpcJSON POSTs /api/v0/<cmd>?arg=… to api and decodes a 200's JSON body.
+func rpcJSON(t *testing.T, api, cmd string, args []string, out any) {
+	t.Helper()
+	u := "http://" + hostPort(t, api) + "/api/v0/" + cmd
+	if len(args) > 0 {
+		u += "?arg=" + strings.Join(args, "&arg=")
+	}
+	resp, err := httpClient.Post(u, "", nil)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %s: %s", u, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		t.Fatalf("POST %s: %v in %s", u, err, body)
+	}
+}
+
+// httpClient bounds every direct HTTP request of the tests.
+var httpClient = &http.Client{Timeout: 60 * time.Second}

@@ -1,0 +1,138 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/gateway"
+)
+
+// gatewayPrefix is where the trustless gateway answers: GET and HEAD of
+// /ipfs/{cid}[/path], as the IPFS path gateway spec lays it out.
+const gatewayPrefix = "/ipfs/"
+
+// DefaultGatewayTimeout is how long the gateway waits for content it does
+// not hold (30 s, boxo's and Kubo's default) when GatewaySource leaves
+// RetrievalTimeout at 0: the time to the first byte of a response, and then
+// between two writes. Past it the client gets 504 Gateway Timeout.
+const DefaultGatewayTimeout = gateway.DefaultRetrievalTimeout
+
+// GatewayBackend is implemented by a Backend that can serve the trustless
+// gateway; the shell mounts /ipfs/ only then. It is apart from Backend so
+// that test fakes without a block service still make a shell.
+type GatewayBackend interface {
+	// GatewaySource returns the blocks the gateway reads and how long it
+	// may wait for them.
+	GatewaySource() GatewaySource
+}
+
+// GatewaySource is what boxo's gateway needs from the node.
+type GatewaySource struct {
+	// Blocks serves blocks from the local store and fetches missing ones
+	// from peers; the gateway verifies and caches them like any fetch.
+	Blocks blockservice.BlockService
+	// RetrievalTimeout bounds the wait for content; 0 means
+	// DefaultGatewayTimeout.
+	RetrievalTimeout time.Duration
+}
+
+// gatewayMethods are the only methods the gateway accepts: it reads
+// content-addressed data. The one trace a request leaves is the blocks it
+// fetched, cached unpinned like any fetch; it cannot pin, delete, add or
+// configure anything.
+const gatewayMethods = "GET, HEAD, OPTIONS"
+
+// mount puts the gateway beside the API when the backend can serve it.
+// The gateway does not go through the API's middleware: it is read-only,
+// so the POST-only rule and the origin check, which guard commands that
+// change the node, would only stop browsers from loading public,
+// self-verifying data.
+func (s *shell) mount(api http.Handler) (http.Handler, error) {
+	gb, ok := s.backend.(GatewayBackend)
+	if !ok {
+		return api, nil
+	}
+	gw, err := s.newGateway(gb.GatewaySource())
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, gatewayPrefix) {
+			gw.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}), nil
+}
+
+// newGateway builds boxo's handler over src and wraps it: logging and
+// panic recovery as for the API, the access token when one is set (the
+// gateway makes the node fetch from the network on a caller's behalf, which
+// a locked-down shell should not do for strangers), read-only methods, and
+// CORS open to any origin, as public gateways answer.
+func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
+	if src.Blocks == nil {
+		return nil, errors.New("shell: gateway: backend returned no block service")
+	}
+	backend, err := gateway.NewBlocksBackend(src.Blocks)
+	if err != nil {
+		return nil, fmt.Errorf("shell: gateway: %w", err)
+	}
+	timeout := src.RetrievalTimeout
+	if timeout <= 0 {
+		timeout = DefaultGatewayTimeout
+	}
+	gw := gateway.NewHandler(gateway.Config{
+		// File bytes and directory listings as well as raw blocks and CARs.
+		DeserializedResponses: true,
+		// Only /ipfs/ is mounted; no name is ever resolved through DNS.
+		NoDNSLink:             true,
+		RetrievalTimeout:      timeout,
+		MaxConcurrentRequests: gateway.DefaultMaxConcurrentRequests,
+		// Not a limit: any value turns on boxo's Head of the root before
+		// a CAR stream starts. Without it the CAR header goes out with
+		// 200 before the root is known, and content nobody provides gets
+		// a truncated 200 instead of 504 (or 404 for a missing path).
+		MaxUnixFSDAGResponseSize: math.MaxInt64,
+		// A local node does not send its users to a third-party service.
+		DiagnosticServiceURL: "",
+	}, backend)
+	h := gateway.NewHeaders(nil).ApplyCors().Wrap(gw)
+	h = withReadOnly(h)
+	h = s.withGatewayAuth(h)
+	h = s.withRecover(h)
+	return s.withLog(h), nil
+}
+
+// withReadOnly refuses every method but GET, HEAD and OPTIONS before the
+// gateway sees the request, so that read-only does not rest on boxo alone.
+func withReadOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Allow", gatewayMethods)
+			http.Error(w, fmt.Sprintf("405 - Method Not Allowed: the gateway is read-only and takes %s, not %s", gatewayMethods, r.Method), http.StatusMethodNotAllowed)
+		}
+	})
+}
+
+// withGatewayAuth applies the access token to GET and HEAD; a CORS
+// preflight passes, since browsers never attach credentials to one and it
+// reveals nothing.
+func (s *shell) withGatewayAuth(next http.Handler) http.Handler {
+	authed := s.withAuth(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+}
