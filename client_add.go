@@ -67,35 +67,36 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	path, err := oneArg("add", pos, "FILE or DIR")
-	if err != nil {
-		return err
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: add takes a FILE or DIR (or - for stdin)", errUsage)
 	}
 	opts, err := a.options()
 	if err != nil {
 		return err
 	}
-	nd, name, err := openInput(path, a.recursive, a.hidden)
+	entries, total, err := openInputs(pos, a.recursive, a.hidden)
 	if err != nil {
 		return err
 	}
-	defer nd.Close()
+	defer closeEntries(entries)
 	c, err := f.connect(f.timeout)
 	if err != nil {
 		return err
 	}
-	total, sizeErr := nd.Size()
-	sized := sizeErr == nil && path != "-"
-	bar := newProgress(os.Stderr, a.quiet || a.quieter || a.noProgress, sized, "adding "+displayName(name))
+	label := "adding " + displayName(entries[0].Name())
+	if len(entries) > 1 {
+		label = fmt.Sprintf("adding %d items", len(entries))
+	}
+	bar := newProgress(os.Stderr, a.quiet || a.quieter || a.noProgress, total >= 0, label)
 	defer bar.Abort()
-	if sized {
+	if total >= 0 {
 		// The body is a little larger (part headers): the bar tops out
 		// at the total.
 		bar.SetTotal(total)
 	}
 	// The bar follows the bytes sent: the shell imports them as they arrive.
 	opts.Sent = bar.SetCurrent
-	res, err := c.AddNode(ctx, name, nd, opts, func(ev client.AddEvent) error {
+	res, err := c.AddEntries(ctx, entries, opts, func(ev client.AddEvent) error {
 		if !ev.Cid.Defined() || a.quieter {
 			return nil
 		}
@@ -118,6 +119,37 @@ func displayName(name string) string {
 		return "stdin"
 	}
 	return name
+}
+
+// openInputs opens every path to add and sums their sizes (-1 when one
+// cannot tell, as standard input).
+func openInputs(paths []string, recursive, hidden bool) ([]files.DirEntry, int64, error) {
+	var entries []files.DirEntry
+	var total int64
+	for _, p := range paths {
+		if p == "-" && len(paths) > 1 {
+			closeEntries(entries)
+			return nil, 0, fmt.Errorf("%w: add: - (stdin) cannot be mixed with paths", errUsage)
+		}
+		nd, name, err := openInput(p, recursive, hidden)
+		if err != nil {
+			closeEntries(entries)
+			return nil, 0, err
+		}
+		entries = append(entries, files.FileEntry(name, nd))
+		if n, err := nd.Size(); err == nil && p != "-" && total >= 0 {
+			total += n
+		} else {
+			total = -1
+		}
+	}
+	return entries, total, nil
+}
+
+func closeEntries(entries []files.DirEntry) {
+	for _, e := range entries {
+		e.Node().Close()
+	}
 }
 
 // openInput opens what to add: "-" is standard input, sent unnamed; a

@@ -62,7 +62,7 @@ var clientCommands = map[string]clientCommand{
 // clientUsage is each command's line in `cairn help` and `cairn CMD -h`.
 // It stands apart from clientCommands so that commands can print it.
 var clientUsage = map[string]string{
-	"add":       usageLine("add FILE|DIR [-r] [-w] [-q|-Q]", "import a file (- for stdin) or, with -r, a directory; print `added <cid> <name>` per entry; also --hidden, --cid-version, --raw-leaves, --chunker, --pin=false, --only-hash, --no-progress"),
+	"add":       usageLine("add PATH... [-r] [-w] [-q|-Q]", "import files (- for stdin) and, with -r, directories; print `added <cid> <name>` per entry, root last"),
 	"cat":       usageLine("cat CID [--offset N] [--length N]", "write a file's bytes to stdout"),
 	"get":       usageLine("get CID [-o PATH] [-q]", "write a file or directory tree to PATH, default ./<cid>"),
 	"ls":        usageLine("ls CID", "list a directory: <cid> <size> <name> per entry"),

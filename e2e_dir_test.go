@@ -175,6 +175,16 @@ func TestE2EDirectoryRoundTrip(t *testing.T) {
 
 	_, stderr, code := cairn(t, "add", "--repo", d.repo, src)
 	checkOneLineError(t, stderr, code, "-r")
+
+	// Several paths in one add, wrapped: one directory holding both.
+	two := cairnOK(t, "add", "--repo", d.repo, "-w", filepath.Join(src, "readme.txt"), filepath.Join(src, "photos"), "-r")
+	wrapper, names := addedRoot(t, two)
+	if names[len(names)-1] != "" || !slices.Contains(names, "readme.txt") || !slices.Contains(names, "photos/2024/a.jpg") {
+		t.Fatalf("add -w of two paths reported %q", names)
+	}
+	if ls := cairnOK(t, "ls", "--repo", d.repo, wrapper); !strings.Contains(ls, " readme.txt\n") || !strings.Contains(ls, " photos/\n") {
+		t.Fatalf("the wrapper lists:\n%s", ls)
+	}
 }
 
 // A directory whose block would pass 256 KiB is sharded as a HAMT and

@@ -18,6 +18,7 @@ func testTree() files.Directory {
 	return files.NewMapDirectory(map[string]files.Node{
 		"a.txt": files.NewBytesFile([]byte("alpha")),
 		"empty": files.NewBytesFile(nil),
+		"void":  files.NewBytesFile(nil), // same CID as "empty", beside it
 		"sub": files.NewMapDirectory(map[string]files.Node{
 			"b.bin":   files.NewBytesFile(randomBytes(3<<20+7, 9)),
 			"nothing": files.NewMapDirectory(nil),
@@ -46,7 +47,7 @@ func TestImportTreeRoundTrip(t *testing.T) {
 	for _, a := range added[:len(added)-1] {
 		paths = append(paths, a.Path)
 	}
-	want := []string{"a.txt", "empty", "link", "sub/b.bin", "sub/deeper/c", "sub/deeper", "sub/nothing", "sub"}
+	want := []string{"a.txt", "empty", "link", "sub/b.bin", "sub/deeper/c", "sub/deeper", "sub/nothing", "sub", "void"}
 	if !slices.Equal(paths, want) {
 		t.Fatalf("events for %q, want %q", paths, want)
 	}
@@ -69,7 +70,7 @@ func TestImportTreeRoundTrip(t *testing.T) {
 	for _, e := range entries {
 		kinds[e.Name] = e.Type
 	}
-	if kinds["a.txt"] != TypeFile || kinds["sub"] != TypeDirectory || kinds["link"] != TypeSymlink || len(entries) != 4 {
+	if kinds["a.txt"] != TypeFile || kinds["void"] != TypeFile || kinds["sub"] != TypeDirectory || kinds["link"] != TypeSymlink || len(entries) != 5 {
 		t.Fatalf("List gave %+v", entries)
 	}
 }

@@ -21,9 +21,9 @@ const findTimeout = 20 * time.Second
 // advertise keeps this peer's record under the namespace in the DHT. It
 // is go-libp2p's util.Advertise, rewritten only so the loop is owned (it
 // stops with Close and is waited for) and so a failed round retries after
-// the upkeep interval rather than two minutes: the first attempts fail
-// while the routing table is still empty, and a new peer should become
-// findable as soon as it has neighbours.
+// one second, doubling up to discovery.max_backoff, rather than after two
+// minutes: the first attempts fail while the routing table is still empty,
+// and a new peer should become findable as soon as it has neighbours.
 func (d *Discovery) advertise(rd *drouting.RoutingDiscovery) {
 	backoff := time.Duration(0)
 	for {

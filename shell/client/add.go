@@ -87,8 +87,14 @@ func (c *Client) Add(ctx context.Context, r io.Reader, name string, opts AddOpti
 // result is the last entry reported, the root of what was added. nd is
 // closed.
 func (c *Client) AddNode(ctx context.Context, name string, nd files.Node, opts AddOptions, each func(AddEvent) error) (AddResult, error) {
-	dir := files.NewSliceDirectory([]files.DirEntry{files.FileEntry(name, nd)})
-	mfr := files.NewMultiFileReader(dir, true, false)
+	return c.AddEntries(ctx, []files.DirEntry{files.FileEntry(name, nd)}, opts, each)
+}
+
+// AddEntries is AddNode for several top-level entries in one request, as
+// `ipfs add a b c` sends them: each is imported on its own (or, with Wrap,
+// all in one directory), and the result is the last root reported.
+func (c *Client) AddEntries(ctx context.Context, entries []files.DirEntry, opts AddOptions, each func(AddEvent) error) (AddResult, error) {
+	mfr := files.NewMultiFileReader(files.NewSliceDirectory(entries), true, false)
 	var body io.Reader = mfr
 	if opts.Sent != nil {
 		body = &countingReader{r: mfr, sent: opts.Sent}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// cairnConfig keeps bench daemons on loopback TCP, on free ports, with no
+// multicast: the wire limit is measured over TCP, so the daemons use TCP
+// alone rather than racing QUIC (which carries less than half of TCP here).
+const cairnConfig = `swarm:
+  listen: [/ip4/127.0.0.1/tcp/0]
+discovery:
+  mdns: false
+reachability:
+  port_mapping: false
+shell:
+  address: 127.0.0.1:0
+`
+
+// cairnNode is a running `cairn daemon`.
+type cairnNode struct {
+	*proc
+	bin, repo string
+	shell     string // host:port
+	swarm     string
+}
+
+var _ node = (*cairnNode)(nil)
+
+func (c *cairnNode) rpcURL() string     { return "http://" + c.shell }
+func (c *cairnNode) gatewayURL() string { return "http://" + c.shell }
+func (c *cairnNode) swarmAddr() string  { return c.swarm }
+
+// startCairn initialises a fresh repo under dir and runs a daemon on it.
+func startCairn(ctx context.Context, bin, dir string) (*cairnNode, error) {
+	repo, err := os.MkdirTemp(dir, "cairn-repo-")
+	if err != nil {
+		return nil, err
+	}
+	repo = filepath.Join(repo, "repo")
+	if _, err := runOut(ctx, time.Minute, nil, bin, "init", "--repo", repo); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(repo, "config.yaml"), []byte(cairnConfig), 0o644); err != nil {
+		return nil, fmt.Errorf("cairn config: %w", err)
+	}
+	c := &cairnNode{bin: bin, repo: repo}
+	cmd := exec.Command(bin, "daemon", "--repo", repo)
+	onLine := func(line string) bool {
+		switch {
+		case strings.HasPrefix(line, "swarm listening on /ip4/127.0.0.1/tcp/"):
+			c.swarm = strings.TrimPrefix(line, "swarm listening on ")
+		case strings.HasPrefix(line, "shell listening on "):
+			// A multiaddr (/ip4/…/tcp/…) in this version; host:port is
+			// taken as is.
+			a := strings.TrimPrefix(line, "shell listening on ")
+			if hp, err := hostPort(a); err == nil {
+				a = hp
+			}
+			c.shell = a
+		}
+		return line == "daemon is ready"
+	}
+	p, err := startProc(ctx, "cairn daemon", cmd, time.Minute, onLine)
+	if err != nil {
+		return nil, err
+	}
+	c.proc = p
+	if c.swarm == "" || c.shell == "" {
+		p.Close()
+		return nil, fmt.Errorf("cairn daemon printed no loopback TCP or shell address")
+	}
+	return c, nil
+}
+
+// add imports file with the CLI, as a user would, and returns its CID.
+func (c *cairnNode) add(ctx context.Context, file string) (string, error) {
+	out, err := runOut(ctx, 30*time.Minute, nil, c.bin, "add", "--repo", c.repo, "-Q", file)
+	if err != nil {
+		return "", err
+	}
+	return lastLine(out), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// runCairn measures Cairn once: add on a fresh provider, serve from its
+// gateway, and one fresh fetcher per fetch size.
+func (e *env) runCairn(ctx context.Context) (err error) {
+	e.logf("cairn: add %s", human(e.cfg.Size))
+	a, err := startCairn(ctx, e.cairn, e.tmp)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, a.Close()) }()
+	start := time.Now()
+	big, err := a.add(ctx, e.files[e.cfg.Size].path)
+	if err != nil {
+		return err
+	}
+	e.samples.add(key(rowAdd, colCairn), rate(e.cfg.Size, time.Since(start)))
+	if err := e.serve(ctx, a, added{e.files[e.cfg.Size], big}, colCairn); err != nil {
+		return err
+	}
+	startFetcher := func(ctx context.Context) (node, error) { return startCairn(ctx, e.cairn, e.tmp) }
+	for _, size := range e.cfg.fetchSizes() {
+		e.logf("cairn: fetch %s", human(size))
+		file := e.files[size]
+		cid := big
+		if size != e.cfg.Size {
+			if cid, err = a.add(ctx, file.path); err != nil {
+				return err
+			}
+		}
+		tiny, err := e.tinyOn(ctx, func(path string) (string, error) { return a.add(ctx, path) })
+		if err != nil {
+			return err
+		}
+		s, err := runSession(ctx, startFetcher, a, tiny, added{file, cid}, rpcCat)
+		if err != nil {
+			return err
+		}
+		e.record(size, colCairn, s)
+	}
+	return nil
+}
+
+// tinyOn writes a fresh 1 KiB file and adds it with add.
+func (e *env) tinyOn(ctx context.Context, add func(string) (string, error)) (added, error) {
+	d, err := e.tinyFile()
+	if err != nil {
+		return added{}, err
+	}
+	cid, err := add(d.path)
+	return added{d, cid}, err
+}
+
+// record files one session's figures under col; peak memory counts only
+// for the SIZE fetch, the one issue 6 bounds.
+func (e *env) record(size int64, col string, s session) {
+	e.samples.add(fetchKey(size, col), s.fetch.mbps())
+	e.samples.add(key(rowTTFB, col), ms(s.ttfb))
+	e.samples.add(key(rowIdleRSS, col), mib(s.idle))
+	if size == e.cfg.Size {
+		e.samples.add(key(rowPeakRSS, col), mib(s.peak))
+	}
+}
+
+// serve times the provider's gateway sending the file and its CAR from
+// the local store.
+func (e *env) serve(ctx context.Context, n node, f added, col string) error {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	t, err := timedHTTP(ctx, "GET", n.gatewayURL()+"/ipfs/"+f.cid)
+	if err != nil {
+		return err
+	}
+	if err := t.check("gateway file", f.size, f.sum); err != nil {
+		return err
+	}
+	e.samples.add(key(rowServeFile, col), t.mbps())
+	// A CAR carries the file's bytes plus framing and the DAG's inner
+	// nodes; its rate counts every byte sent.
+	if t, err = timedHTTP(ctx, "GET", n.gatewayURL()+"/ipfs/"+f.cid+"?format=car&dag-scope=all"); err != nil {
+		return err
+	}
+	if t.n < f.size {
+		return errors.New("gateway CAR is smaller than the file it carries")
+	}
+	e.samples.add(key(rowServeCAR, col), t.mbps())
+	return nil
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// env is what every run shares: binaries, data and where to put repos.
+type env struct {
+	cfg      config
+	tmp      string
+	cairn    string // cairn binary
+	kubo     string // ipfs binary; empty with --no-kubo
+	files    map[int64]dataFile
+	log      io.Writer
+	samples  samples
+	kuboNote string
+}
+
+// run builds what it needs, measures cfg.Runs times, and reports.
+func run(ctx context.Context, cfg config, stdout io.Writer) error {
+	tmp, err := os.MkdirTemp("", "cairn-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	e := &env{cfg: cfg, tmp: tmp, log: os.Stderr, samples: samples{}, files: map[int64]dataFile{}}
+	if err := e.prepare(ctx); err != nil {
+		return err
+	}
+	for i := range cfg.Runs {
+		e.logf("run %d of %d", i+1, cfg.Runs)
+		if err := e.runOnce(ctx); err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+	}
+	rep := e.report()
+	fmt.Fprint(stdout, rep.markdown())
+	return rep.write(cfg.Out)
+}
+
+// prepare builds cairn, finds Kubo and writes the random data once.
+func (e *env) prepare(ctx context.Context) error {
+	e.cairn = filepath.Join(e.tmp, "cairn")
+	e.logf("building cairn")
+	build := exec.CommandContext(ctx, "go", "build", "-o", e.cairn, ".")
+	build.Dir = e.cfg.Root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build cairn: %w\n%s", err, out)
+	}
+	if !e.cfg.NoKubo {
+		bin, err := findKubo(ctx, e.cfg)
+		if err != nil {
+			return err
+		}
+		e.kubo = bin
+	}
+	sizes := append(e.cfg.fetchSizes(), e.cfg.Size)
+	for _, size := range sizes {
+		if _, ok := e.files[size]; ok {
+			continue
+		}
+		e.logf("writing %s of random data", human(size))
+		// Each size gets its own bytes: a shared prefix would let one
+		// fetch warm the blocks of the next.
+		d, err := writeRandom(filepath.Join(e.tmp, fmt.Sprintf("data-%d.bin", size)), size)
+		if err != nil {
+			return err
+		}
+		e.files[size] = d
+	}
+	return nil
+}
+
+// findKubo takes --kubo (or $CAIRN_KUBO), else scripts/kubo.sh's binary,
+// which that script builds on first use (about 2 minutes).
+func findKubo(ctx context.Context, cfg config) (string, error) {
+	if cfg.Kubo != "" {
+		return cfg.Kubo, nil
+	}
+	script := filepath.Join(cfg.Root, "scripts", "kubo.sh")
+	out, err := runOut(ctx, 10*time.Minute, nil, "bash", script)
+	if err != nil {
+		return "", fmt.Errorf("kubo (or pass --no-kubo): %w", err)
+	}
+	return lastLine(out), nil
+}
+
+// runOnce measures everything once, each daemon on a fresh repo.
+func (e *env) runOnce(ctx context.Context) error {
+	d, err := hashFile(e.files[e.cfg.Size])
+	if err != nil {
+		return err
+	}
+	e.samples.add(keySHA, rate(e.cfg.Size, d))
+	if err := e.runWire(ctx); err != nil {
+		return err
+	}
+	if err := e.runCairn(ctx); err != nil {
+		return err
+	}
+	if e.kubo == "" {
+		return nil
+	}
+	return e.runKubo(ctx)
+}
+
+// runWire measures the bare-stream limit for every fetch size.
+func (e *env) runWire(ctx context.Context) error {
+	w, err := startWire(ctx)
+	if err != nil {
+		return err
+	}
+	for _, size := range e.cfg.fetchSizes() {
+		t, err := w.fetch(ctx, e.files[size])
+		if err != nil {
+			w.Close()
+			return err
+		}
+		e.samples.add(fetchKey(size, colLimit), t.mbps())
+	}
+	return w.Close()
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(e.log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// rate is bytes over d in MB/s.
+func rate(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
+
+// mib is bytes in MiB.
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// tinyFile writes a fresh 1 KiB file for one time-to-first-byte probe, so
+// no probe finds its block already fetched.
+func (e *env) tinyFile() (dataFile, error) {
+	f, err := os.CreateTemp(e.tmp, "tiny-")
+	if err != nil {
+		return dataFile{}, err
+	}
+	f.Close()
+	return writeRandom(f.Name(), 1<<10)
+}

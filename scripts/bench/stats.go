@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Rows and columns of the table; a sample's key is "row/column".
+const (
+	rowAdd       = "add"
+	rowTTFB      = "ttfb"
+	rowIdleRSS   = "idle_rss"
+	rowPeakRSS   = "peak_rss"
+	rowServeFile = "serve_file"
+	rowServeCAR  = "serve_car"
+
+	colCairn    = "cairn"
+	colLimit    = "limit" // SHA-256 for add, the bare stream for fetch
+	colKubo     = "kubo"
+	colKuboBest = "kubo_best"
+)
+
+// keySHA is the single-core SHA-256 pass, the limit column of add.
+var keySHA = key(rowAdd, colLimit)
+
+func key(row, col string) string { return row + "/" + col }
+
+// fetchRow names the fetch row of one size.
+func fetchRow(size int64) string { return fmt.Sprintf("fetch_%d", size) }
+
+func fetchKey(size int64, col string) string { return key(fetchRow(size), col) }
+
+// samples holds every measured value by key, in the order measured.
+type samples map[string][]float64
+
+func (s samples) add(k string, v float64) { s[k] = append(s[k], v) }
+
+// summary is a column's median with its range over the runs.
+type summary struct {
+	Median  float64   `json:"median"`
+	Min     float64   `json:"min"`
+	Max     float64   `json:"max"`
+	Samples []float64 `json:"samples"`
+}
+
+// summarize returns nil for a key never measured (Kubo with --no-kubo).
+func (s samples) summarize(k string) *summary {
+	v := s[k]
+	if len(v) == 0 {
+		return nil
+	}
+	sorted := slices.Sorted(slices.Values(v))
+	return &summary{Median: median(sorted), Min: sorted[0], Max: sorted[len(sorted)-1], Samples: v}
+}
+
+// median of sorted values; the mean of the middle two for an even count.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
