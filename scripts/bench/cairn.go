@@ -37,8 +37,9 @@ func (c *cairnNode) rpcURL() string     { return "http://" + c.shell }
 func (c *cairnNode) gatewayURL() string { return "http://" + c.shell }
 func (c *cairnNode) swarmAddr() string  { return c.swarm }
 
-// startCairn initialises a fresh repo under dir and runs a daemon on it.
-func startCairn(ctx context.Context, bin, dir string) (*cairnNode, error) {
+// startCairn initialises a fresh repo under dir and runs a daemon on it,
+// with env added to the daemon's environment.
+func startCairn(ctx context.Context, bin, dir string, env []string) (*cairnNode, error) {
 	repo, err := os.MkdirTemp(dir, "cairn-repo-")
 	if err != nil {
 		return nil, err
@@ -52,6 +53,7 @@ func startCairn(ctx context.Context, bin, dir string) (*cairnNode, error) {
 	}
 	c := &cairnNode{bin: bin, repo: repo}
 	cmd := exec.Command(bin, "daemon", "--repo", repo)
+	cmd.Env = append(os.Environ(), env...)
 	onLine := func(line string) bool {
 		switch {
 		case strings.HasPrefix(line, "swarm listening on /ip4/127.0.0.1/tcp/"):

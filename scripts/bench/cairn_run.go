@@ -10,7 +10,7 @@ import (
 // gateway, and one fresh fetcher per fetch size.
 func (e *env) runCairn(ctx context.Context) (err error) {
 	e.logf("cairn: add %s", human(e.cfg.Size))
-	a, err := startCairn(ctx, e.cairn, e.tmp)
+	a, err := startCairn(ctx, e.cairn, e.tmp, nil)
 	if err != nil {
 		return err
 	}
@@ -24,7 +24,7 @@ func (e *env) runCairn(ctx context.Context) (err error) {
 	if err := e.serve(ctx, a, added{e.files[e.cfg.Size], big}, colCairn); err != nil {
 		return err
 	}
-	startFetcher := func(ctx context.Context) (node, error) { return startCairn(ctx, e.cairn, e.tmp) }
+	startFetcher := func(ctx context.Context) (node, error) { return startCairn(ctx, e.cairn, e.tmp, nil) }
 	for _, size := range e.cfg.fetchSizes() {
 		e.logf("cairn: fetch %s", human(size))
 		file := e.files[size]

@@ -18,6 +18,8 @@ type config struct {
 	NoKubo bool
 	// Smoke marks a 64 MiB, one-run check of the harness itself.
 	Smoke bool
+	// Profile adds one CPU-profiled Cairn fetch of Size after the runs.
+	Profile bool
 	// Out is where results.json and chart.png go. Default ./bench-out.
 	Out string
 	// Root is Cairn's module root. Default ".", as scripts/bench.sh runs

@@ -50,6 +50,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "runs of each measurement; the table shows the median and min–max")
 	fs.BoolVar(&cfg.NoKubo, "no-kubo", false, "skip the Kubo columns")
 	fs.BoolVar(&cfg.Smoke, "smoke", false, "64 MiB, one run: checks the harness end to end")
+	fs.BoolVar(&cfg.Profile, "profile", false, "after the runs, fetch SIZE once more with the fetching Cairn daemon CPU-profiled into OUT/fetch-cpu.pprof")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "directory for results.json and chart.png")
 	fs.StringVar(&cfg.Root, "root", cfg.Root, "Cairn's module root (where go build finds package main and scripts/kubo.sh)")
 	fs.StringVar(&cfg.Kubo, "kubo", os.Getenv("CAIRN_KUBO"), "Kubo's ipfs binary; empty builds or finds it with scripts/kubo.sh")

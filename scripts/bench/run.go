@@ -41,7 +41,15 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	rep := e.report()
 	fmt.Fprint(stdout, rep.markdown())
-	return rep.write(cfg.Out)
+	if err := rep.write(cfg.Out); err != nil {
+		return err
+	}
+	if cfg.Profile {
+		if err := e.profileFetch(ctx); err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
+	}
+	return nil
 }
 
 // prepare builds cairn, finds Kubo and writes the random data once.
