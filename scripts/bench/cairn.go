@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,6 +28,7 @@ shell:
 type cairnNode struct {
 	*proc
 	bin, repo string
+	root      string // temp dir holding repo, removed by Close
 	shell     string // host:port
 	swarm     string
 }
@@ -40,18 +42,20 @@ func (c *cairnNode) swarmAddr() string  { return c.swarm }
 // startCairn initialises a fresh repo under dir and runs a daemon on it,
 // with env added to the daemon's environment.
 func startCairn(ctx context.Context, bin, dir string, env []string) (*cairnNode, error) {
-	repo, err := os.MkdirTemp(dir, "cairn-repo-")
+	root, err := os.MkdirTemp(dir, "cairn-repo-")
 	if err != nil {
 		return nil, err
 	}
-	repo = filepath.Join(repo, "repo")
+	repo := filepath.Join(root, "repo")
 	if _, err := runOut(ctx, time.Minute, nil, bin, "init", "--repo", repo); err != nil {
+		os.RemoveAll(root)
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(repo, "config.yaml"), []byte(cairnConfig), 0o644); err != nil {
+		os.RemoveAll(root)
 		return nil, fmt.Errorf("cairn config: %w", err)
 	}
-	c := &cairnNode{bin: bin, repo: repo}
+	c := &cairnNode{bin: bin, repo: repo, root: root}
 	cmd := exec.Command(bin, "daemon", "--repo", repo)
 	cmd.Env = append(os.Environ(), env...)
 	onLine := func(line string) bool {
@@ -71,14 +75,22 @@ func startCairn(ctx context.Context, bin, dir string, env []string) (*cairnNode,
 	}
 	p, err := startProc(ctx, "cairn daemon", cmd, time.Minute, onLine)
 	if err != nil {
+		os.RemoveAll(root)
 		return nil, err
 	}
 	c.proc = p
 	if c.swarm == "" || c.shell == "" {
-		p.Close()
+		c.Close()
 		return nil, fmt.Errorf("cairn daemon printed no loopback TCP or shell address")
 	}
 	return c, nil
+}
+
+// Close stops the daemon and deletes its repo: a 1 GiB run makes a dozen
+// repos of SIZE each, which would otherwise fill the temp disk.
+func (c *cairnNode) Close() error {
+	err := c.proc.Close()
+	return errors.Join(err, os.RemoveAll(c.root))
 }
 
 // add imports file with the CLI, as a user would, and returns its CID.

@@ -3,12 +3,76 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"path/filepath"
 	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
+
+// charts writes chart.png (the targets) and throughput.png (the MB/s rows
+// column by column) into dir.
+func (r report) charts(dir string) error {
+	if err := r.chart(filepath.Join(dir, "chart.png")); err != nil {
+		return err
+	}
+	return r.throughputChart(filepath.Join(dir, "throughput.png"))
+}
+
+// throughputChart draws the table's MB/s rows as grouped bars, one colour
+// per column; a column not measured (Kubo with --no-kubo) is left out.
+func (r report) throughputChart(path string) error {
+	var rows []row
+	for _, row := range r.Rows {
+		if row.Unit == "MB/s" {
+			rows = append(rows, row)
+		}
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Throughput, MB/s (%s, %d runs, medians)", human(r.Size), r.Runs)
+	p.Y.Label.Text = "MB/s"
+	p.Legend.Top = true
+	cols := []struct {
+		key, name string
+		c         color.RGBA
+	}{
+		{colCairn, "Cairn", color.RGBA{R: 60, G: 110, B: 180, A: 255}},
+		{colLimit, "SHA-256 / bare stream", color.RGBA{R: 150, G: 150, B: 150, A: 255}},
+		{colKubo, "Kubo", color.RGBA{R: 230, G: 140, B: 40, A: 255}},
+		{colKuboBest, "Kubo best", color.RGBA{R: 240, G: 200, B: 90, A: 255}},
+	}
+	width := vg.Points(14)
+	for i, c := range cols {
+		vals := make(plotter.Values, len(rows))
+		measured := false
+		for j, row := range rows {
+			if s := row.Columns[c.key]; s != nil {
+				vals[j], measured = s.Median, true
+			}
+		}
+		if !measured {
+			continue
+		}
+		bars, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return fmt.Errorf("throughput chart: %w", err)
+		}
+		bars.Color = c.c
+		bars.Offset = width * vg.Length(float64(i)-1.5)
+		p.Add(bars)
+		p.Legend.Add(c.name, bars)
+	}
+	labels := make([]string, len(rows))
+	for i, row := range rows {
+		labels[i] = row.Label
+	}
+	p.NominalX(labels...)
+	if err := p.Save(9*vg.Inch, 4*vg.Inch, path); err != nil {
+		return fmt.Errorf("throughput chart: %w", err)
+	}
+	return nil
+}
 
 // chart draws each target as a horizontal bar of ratio ÷ goal, turned so
 // that longer is better and 1 (the dashed line) is the target: one picture
@@ -50,6 +114,7 @@ func (r report) chart(path string) error {
 		target.Color = color.RGBA{R: 200, A: 255}
 		p.Add(target)
 		p.X.Min = 0
+		p.X.Max = max(1.2, slices.Max(scores)*1.05)
 	}
 	height := vg.Points(float64(80 + 22*len(scores)))
 	if err := p.Save(9*vg.Inch, height, path); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -43,9 +44,11 @@ func startKubo(ctx context.Context, bin, dir string) (*kuboNode, error) {
 	}
 	env := append([]string{"IPFS_PATH=" + path}, kuboEnv...)
 	if _, err := runOut(ctx, time.Minute, env, bin, "init", "--profile=test"); err != nil {
+		os.RemoveAll(path)
 		return nil, err
 	}
 	if err := editKuboConfig(filepath.Join(path, "config")); err != nil {
+		os.RemoveAll(path)
 		return nil, err
 	}
 	k := &kuboNode{bin: bin, path: path}
@@ -62,14 +65,21 @@ func startKubo(ctx context.Context, bin, dir string) (*kuboNode, error) {
 	}
 	p, err := startProc(ctx, "ipfs daemon", cmd, 90*time.Second, onLine)
 	if err != nil {
+		os.RemoveAll(path)
 		return nil, err
 	}
 	k.proc = p
 	if err := k.findSwarm(ctx); err != nil {
-		p.Close()
+		k.Close()
 		return nil, err
 	}
 	return k, nil
+}
+
+// Close stops the daemon and deletes its repo, as cairnNode's does.
+func (k *kuboNode) Close() error {
+	err := k.proc.Close()
+	return errors.Join(err, os.RemoveAll(k.path))
 }
 
 // findSwarm learns the daemon's loopback TCP address from /api/v0/id,

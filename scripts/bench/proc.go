@@ -79,16 +79,26 @@ func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 // Close sends SIGTERM, waits up to 30 s for a clean exit, then kills.
 // Safe to call twice; it returns the first call's result.
-func (p *proc) Close() error {
+func (p *proc) Close() error { return p.closeAfter(0) }
+
+// closeAfter first gives a child that was asked to stop some other way
+// (its stdin closed) grace to exit by itself, then does what Close does.
+func (p *proc) closeAfter(grace time.Duration) error {
 	p.once.Do(func() {
+		grant := time.NewTimer(grace)
+		defer grant.Stop()
+		select {
+		case err := <-p.exit:
+			p.err = p.exitErr(err)
+			return
+		case <-grant.C:
+		}
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		timer := time.NewTimer(30 * time.Second)
 		defer timer.Stop()
 		select {
 		case err := <-p.exit:
-			if err != nil {
-				p.err = fmt.Errorf("%s exited uncleanly: %w: %s", p.name, err, lastLines(p.stderr.String(), 3))
-			}
+			p.err = p.exitErr(err)
 		case <-timer.C:
 			p.cmd.Process.Kill()
 			<-p.exit
@@ -96,6 +106,13 @@ func (p *proc) Close() error {
 		}
 	})
 	return p.err
+}
+
+func (p *proc) exitErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s exited uncleanly: %w: %s", p.name, err, lastLines(p.stderr.String(), 3))
 }
 
 // memory is a process's resident set now and at its peak, in bytes.

@@ -196,7 +196,8 @@ func (c check) String() string {
 	return fmt.Sprintf("%s %s (%s %s) %s", v, c.Label, op, num(c.Goal), mark)
 }
 
-// write puts results.json, results.md and chart.png in dir.
+// write puts results.json, results.md, chart.png and throughput.png in
+// dir.
 func (r report) write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -211,5 +212,5 @@ func (r report) write(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(r.markdown()), 0o644); err != nil {
 		return fmt.Errorf("results.md: %w", err)
 	}
-	return r.chart(filepath.Join(dir, "chart.png"))
+	return r.charts(dir)
 }

@@ -12,14 +12,13 @@ import (
 
 // env is what every run shares: binaries, data and where to put repos.
 type env struct {
-	cfg      config
-	tmp      string
-	cairn    string // cairn binary
-	kubo     string // ipfs binary; empty with --no-kubo
-	files    map[int64]dataFile
-	log      io.Writer
-	samples  samples
-	kuboNote string
+	cfg     config
+	tmp     string
+	cairn   string // cairn binary
+	kubo    string // ipfs binary; empty with --no-kubo
+	files   map[int64]dataFile
+	log     io.Writer
+	samples samples
 }
 
 // run builds what it needs, measures cfg.Runs times, and reports.

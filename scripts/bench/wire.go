@@ -166,12 +166,13 @@ func (w *wireBench) fetch(ctx context.Context, d dataFile) (transfer, error) {
 	return t, t.check("wire", d.size, d.sum)
 }
 
-// Close stops the receiver host, then the child (closing its stdin tells
-// it to exit; Close's SIGTERM covers the rest).
+// Close stops the receiver host, then the child: closing its stdin tells
+// it to exit, and a SIGTERM follows only if it has not within 10 s (one
+// sent at once could land while it shuts down, after its handler is gone).
 func (w *wireBench) Close() error {
 	if w.h != nil {
 		w.h.Close()
 	}
 	w.stdin.Close()
-	return w.child.Close()
+	return w.child.closeAfter(10 * time.Second)
 }
