@@ -175,7 +175,7 @@ func TestRepoVerifyFindsCorruptBlockOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := content.OpenDatastore(filepath.Join(d.repo, peer.DatastoreDir))
+	ds, err := content.OpenDatastore(filepath.Join(d.repo, peer.DatastoreDir), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func randomStream(n int64, seed byte) io.Reader {
 //	go test ./content -run '^$' -bench AddGet -benchtime 1x
 func BenchmarkAddGet(b *testing.B) {
 	size := benchSize(b)
-	ds, err := OpenDatastore(b.TempDir())
+	ds, err := OpenDatastore(b.TempDir(), true)
 	if err != nil {
 		b.Fatal(err)
 	}

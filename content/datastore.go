@@ -1,26 +1,58 @@
 package content
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/mount"
 	dssync "github.com/ipfs/go-datastore/sync"
+	flatfs "github.com/ipfs/go-ds-flatfs"
 	pebbleds "github.com/ipfs/go-ds-pebble"
 )
 
-// OpenDatastore opens (creating if needed) the embedded pebble datastore in
-// dir. The caller owns it and must Close it after every user (Content
-// included) is closed; Close flushes pebble's memtables to disk.
+// Where OpenDatastore keeps its two stores inside the datastore directory.
+const (
+	blocksDir = "blocks" // flatfs: one file per block
+	metaDir   = "meta"   // pebble: pins, provider queue, DHT records, counters
+)
+
+// OpenDatastore opens (creating if needed) the node's embedded datastore in
+// dir: blocks as files in a flatfs under dir/blocks, every other key in a
+// pebble store under dir/meta, mounted together as one datastore. The
+// caller owns it and must Close it after every user (Content included) is
+// closed.
 //
-// Writes do not fsync (pebble.NoSync, go-ds-pebble's default): a crash may
-// lose the last writes, which re-adding or re-fetching repairs, and fsync on
-// every block would cap imports at the disk's sync rate.
-func OpenDatastore(dir string) (datastore.Batching, error) {
-	d, err := pebbleds.NewDatastore(dir)
-	if err != nil {
-		return nil, fmt.Errorf("content: open datastore %s: %w", dir, err)
+// Why two stores: measured on the 2-core development machine (go test
+// ./content -bench AddGet, 512 MiB, medians of 2), importing into pebble
+// alone ran at about 100 MB/s — each 1 MiB block is written to the WAL,
+// flushed, then rewritten by compactions and compressed — against about
+// 195 MB/s into flatfs with every block fsynced, and about 310 MB/s
+// without fsync. Kubo keeps blocks in flatfs for the same reason.
+//
+// sync makes flatfs fsync each block file (and its directory) before the
+// write returns, so a block whose pin is recorded is on disk even after a
+// power loss; without it a crash can leave empty block files, which
+// `repo verify` then reports.
+func OpenDatastore(dir string, sync bool) (datastore.Batching, error) {
+	// flatfs creates only its own directory, not its parents.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("content: create datastore %s: %w", dir, err)
 	}
-	return d, nil
+	blocks, err := flatfs.CreateOrOpen(filepath.Join(dir, blocksDir), flatfs.IPFS_DEF_SHARD, sync)
+	if err != nil {
+		return nil, fmt.Errorf("content: open block store %s: %w", dir, err)
+	}
+	meta, err := pebbleds.NewDatastore(filepath.Join(dir, metaDir))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("content: open datastore %s: %w", dir, err), blocks.Close())
+	}
+	return mount.New([]mount.Mount{
+		{Prefix: datastore.NewKey(blocksPrefix), Datastore: blocks},
+		{Prefix: datastore.NewKey("/"), Datastore: meta},
+	}), nil
 }
 
 // NewMemoryDatastore returns an empty in-memory datastore, safe for

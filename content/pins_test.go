@@ -15,7 +15,7 @@ func TestPinsPersistAcrossReopen(t *testing.T) {
 	data := randomBytes(2<<20+7, 5)
 
 	// First life: import pinned, put a block pinned directly, close all.
-	ds, err := OpenDatastore(dir)
+	ds, err := OpenDatastore(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestPinsPersistAcrossReopen(t *testing.T) {
 	}
 
 	// Second life: the pins and the blocks are there.
-	ds, err = OpenDatastore(dir)
+	ds, err = OpenDatastore(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}

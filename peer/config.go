@@ -62,7 +62,11 @@ type ResourcesConfig struct {
 
 // DatastoreConfig picks the embedded store.
 type DatastoreConfig struct {
-	Type string `yaml:"type"` // "pebble" (on disk, in the repo) or "memory" (gone on exit)
+	// Type is "flatfs" (on disk in the repo: blocks as files, the rest in
+	// pebble) or "memory" (gone on exit).
+	Type string `yaml:"type"`
+	// Sync fsyncs every block before a write returns (flatfs only).
+	Sync bool `yaml:"sync"`
 }
 
 // ShellConfig is where the HTTP shell listens, plus the shell's own settings.
@@ -90,7 +94,7 @@ func DefaultConfig() Config {
 		DHT:         dht.DefaultConfig(),
 		Discovery:   discovery.DefaultConfig(),
 		Content:     content.DefaultConfig(),
-		Datastore:   DatastoreConfig{Type: "pebble"},
+		Datastore:   DatastoreConfig{Type: "flatfs", Sync: true},
 		Shell:       ShellConfig{Address: DefaultShellAddr, Config: shell.DefaultConfig()},
 		Log:         LogConfig{Level: "warn"},
 
@@ -118,8 +122,8 @@ func (c Config) Validate() error {
 	if c.Resources.MaxMemory < 0 || c.Resources.MaxFDs < 0 {
 		return fmt.Errorf("resources: max_memory and max_fds must not be negative")
 	}
-	if c.Datastore.Type != "pebble" && c.Datastore.Type != "memory" {
-		return fmt.Errorf("datastore.type: %q is not one of pebble, memory", c.Datastore.Type)
+	if c.Datastore.Type != "flatfs" && c.Datastore.Type != "memory" {
+		return fmt.Errorf("datastore.type: %q is not one of flatfs, memory", c.Datastore.Type)
 	}
 	if err := c.Shell.validate(); err != nil {
 		return err

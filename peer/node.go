@@ -99,7 +99,7 @@ func (n *Node) openDatastore() (datastore.Batching, error) {
 	if n.cfg.RepoDir == "" || n.cfg.Datastore.Type == "memory" {
 		return content.NewMemoryDatastore(), nil
 	}
-	ds, err := content.OpenDatastore(filepath.Join(n.cfg.RepoDir, DatastoreDir))
+	ds, err := content.OpenDatastore(filepath.Join(n.cfg.RepoDir, DatastoreDir), n.cfg.Datastore.Sync)
 	if err != nil {
 		return nil, fmt.Errorf("open datastore: %w", err)
 	}

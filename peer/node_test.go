@@ -126,7 +126,7 @@ func TestCloseIsIdempotentAndRemovesTheAPIFile(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.RepoDir = dir
-	cfg.Datastore.Type = "pebble"
+	cfg.Datastore.Type = "flatfs"
 	n, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestRestartedNodeRejoinsWithoutItsBootstrap(t *testing.T) {
 	}
 	cfg := testConfig(a)
 	cfg.RepoDir = dir
-	cfg.Datastore.Type = "pebble"
+	cfg.Datastore.Type = "flatfs"
 	b, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -114,7 +114,7 @@ func writeFileSync(path string, data []byte, mode os.FileMode) error {
 // CreateDatastore creates the repo's embedded datastore (opening pebble on
 // an empty directory lays it out) and closes it again.
 func CreateDatastore(dir string) error {
-	ds, err := content.OpenDatastore(filepath.Join(dir, DatastoreDir))
+	ds, err := content.OpenDatastore(filepath.Join(dir, DatastoreDir), true)
 	if err != nil {
 		return fmt.Errorf("create datastore: %w", err)
 	}
