@@ -198,12 +198,13 @@ func parseCID(s string) (cid.Cid, error) {
 	return c, nil
 }
 
-// oneArg checks that exactly one positional argument was given.
-func oneArg(cmd string, pos []string, what string) (string, error) {
+// oneCID checks that exactly one positional argument was given and that it
+// is a CID.
+func oneCID(cmd string, pos []string) (cid.Cid, error) {
 	if len(pos) != 1 {
-		return "", fmt.Errorf("%w: %s takes one %s, got %d arguments", errUsage, cmd, what, len(pos))
+		return cid.Undef, fmt.Errorf("%w: %s takes one CID, got %d arguments", errUsage, cmd, len(pos))
 	}
-	return pos[0], nil
+	return parseCID(pos[0])
 }
 
 func runCat(ctx context.Context, args []string, stdout io.Writer) error {
@@ -214,11 +215,7 @@ func runCat(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	arg, err := oneArg("cat", pos, "CID")
-	if err != nil {
-		return err
-	}
-	id, err := parseCID(arg)
+	id, err := oneCID("cat", pos)
 	if err != nil {
 		return err
 	}
@@ -404,11 +401,7 @@ func runFindProvs(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	arg, err := oneArg("findprovs", pos, "CID")
-	if err != nil {
-		return err
-	}
-	id, err := parseCID(arg)
+	id, err := oneCID("findprovs", pos)
 	if err != nil {
 		return err
 	}

@@ -215,11 +215,7 @@ func runRepoVerify(ctx context.Context, c *client.Client, _ *subFlags, pos []str
 // runDagExport writes the CAR to stdout; like cat, without --timeout it
 // bounds only the wait for the root to be found.
 func runDagExport(ctx context.Context, c *client.Client, f *subFlags, pos []string, stdout io.Writer) error {
-	arg, err := oneArg("dag export", pos, "CID")
-	if err != nil {
-		return err
-	}
-	id, err := parseCID(arg)
+	id, err := oneCID("dag export", pos)
 	if err != nil {
 		return err
 	}

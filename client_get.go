@@ -20,11 +20,7 @@ func runGet(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	arg, err := oneArg("get", pos, "CID")
-	if err != nil {
-		return err
-	}
-	id, err := parseCID(arg)
+	id, err := oneCID("get", pos)
 	if err != nil {
 		return err
 	}
@@ -70,11 +66,7 @@ func runLs(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	arg, err := oneArg("ls", pos, "CID")
-	if err != nil {
-		return err
-	}
-	id, err := parseCID(arg)
+	id, err := oneCID("ls", pos)
 	if err != nil {
 		return err
 	}
