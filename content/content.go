@@ -223,6 +223,16 @@ func (c *Content) Node(ctx context.Context, root cid.Cid) (files.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", root, err)
 	}
+	if _, isFile := f.(files.File); isFile && len(nd.Links()) > 0 && c.bswap != nil {
+		// Owned like a call: it ends with ctx (the read) or with Close,
+		// which waits for it.
+		if raCtx, raDone, err := c.begin(ctx); err == nil {
+			go func() {
+				defer raDone()
+				c.readAhead(raCtx, nd)
+			}()
+		}
+	}
 	return f, nil
 }
 

@@ -29,19 +29,19 @@ const (
 // ./content -bench AddGet, 512 MiB, medians of 2), importing into pebble
 // alone ran at about 100 MB/s — each 1 MiB block is written to the WAL,
 // flushed, then rewritten by compactions and compressed — against about
-// 195 MB/s into flatfs with every block fsynced, and about 310 MB/s
-// without fsync. Kubo keeps blocks in flatfs for the same reason.
+// 310 MB/s into flatfs. Kubo keeps blocks in flatfs for the same reason.
 //
-// sync makes flatfs fsync each block file (and its directory) before the
-// write returns, so a block whose pin is recorded is on disk even after a
+// With durable, blocks are flushed to disk before any pin record is
+// written (see durableStore), so what a user added or pinned survives a
 // power loss; without it a crash can leave empty block files, which
-// `repo verify` then reports.
-func OpenDatastore(dir string, sync bool) (datastore.Batching, error) {
+// `repo verify` reports.
+func OpenDatastore(dir string, durable bool) (datastore.Batching, error) {
 	// flatfs creates only its own directory, not its parents.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("content: create datastore %s: %w", dir, err)
 	}
-	blocks, err := flatfs.CreateOrOpen(filepath.Join(dir, blocksDir), flatfs.IPFS_DEF_SHARD, sync)
+	blocksPath := filepath.Join(dir, blocksDir)
+	blocks, err := flatfs.CreateOrOpen(blocksPath, flatfs.IPFS_DEF_SHARD, false)
 	if err != nil {
 		return nil, fmt.Errorf("content: open block store %s: %w", dir, err)
 	}
@@ -49,10 +49,18 @@ func OpenDatastore(dir string, sync bool) (datastore.Batching, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("content: open datastore %s: %w", dir, err), blocks.Close())
 	}
-	return mount.New([]mount.Mount{
+	ds := mount.New([]mount.Mount{
 		{Prefix: datastore.NewKey(blocksPrefix), Datastore: blocks},
 		{Prefix: datastore.NewKey("/"), Datastore: meta},
-	}), nil
+	})
+	if !durable {
+		return ds, nil
+	}
+	d, err := newDurableStore(ds, blocksPath)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("content: %w", err), ds.Close())
+	}
+	return d, nil
 }
 
 // NewMemoryDatastore returns an empty in-memory datastore, safe for

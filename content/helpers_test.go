@@ -111,7 +111,7 @@ func newFakeRouting() *fakeRouting {
 func (f *fakeRouting) routerFor(h host.Host) Router { return &fakeRouter{f, h} }
 
 // waitAnnounced waits until k has been announced.
-func (f *fakeRouting) waitAnnounced(t *testing.T, k cid.Cid) {
+func (f *fakeRouting) waitAnnounced(t testing.TB, k cid.Cid) {
 	t.Helper()
 	deadline := time.After(testTimeout)
 	for {

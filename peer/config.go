@@ -65,7 +65,8 @@ type DatastoreConfig struct {
 	// Type is "flatfs" (on disk in the repo: blocks as files, the rest in
 	// pebble) or "memory" (gone on exit).
 	Type string `yaml:"type"`
-	// Sync fsyncs every block before a write returns (flatfs only).
+	// Sync flushes blocks to disk before any pin record is written
+	// (flatfs only), so added and pinned content survives a power loss.
 	Sync bool `yaml:"sync"`
 }
 

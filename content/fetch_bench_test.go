@@ -1,0 +1,87 @@
+package content
+
+import (
+	"io"
+	"testing"
+
+	"github.com/ipfs/boxo/files"
+	"github.com/ipfs/go-datastore"
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+)
+
+// BenchmarkFetch measures a whole-file read on a peer that holds none of
+// it, from a connected peer over loopback TCP, for several stores on the
+// fetching side: it shows what storing fetched blocks costs
+// against the exchange itself. Size from CAIRN_BENCH_MB (default 256).
+//
+//	go test ./content -run '^$' -bench Fetch -benchtime 3x
+func BenchmarkFetch(b *testing.B) {
+	size := benchSize(b)
+	stores := []struct {
+		name string
+		open func(b *testing.B) datastore.Batching
+	}{
+		{"memory", func(*testing.B) datastore.Batching { return NewMemoryDatastore() }},
+		{"flatfs-durable", func(b *testing.B) datastore.Batching { return openBenchStore(b, true) }},
+		{"flatfs", func(b *testing.B) datastore.Batching { return openBenchStore(b, false) }},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			routing := newFakeRouting()
+			hA := benchHost(b)
+			a := benchContent(b, hA, routing.routerFor(hA), NewMemoryDatastore())
+			res, err := a.Import(b.Context(), randomStream(size, 9), ImportOptions{CIDVersion: -1, Pin: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			routing.waitAnnounced(b, res.Cid)
+			b.SetBytes(size)
+			for b.Loop() {
+				b.StopTimer()
+				hB := benchHost(b)
+				fetcher := benchContent(b, hB, routing.routerFor(hB), st.open(b))
+				b.StartTimer()
+				nd, err := fetcher.Node(b.Context(), res.Cid)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.Copy(io.Discard, nd.(files.File))
+				if err != nil || n != size {
+					b.Fatalf("read %d of %d bytes: %v", n, size, err)
+				}
+				b.StopTimer()
+				fetcher.Close()
+				hB.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+func openBenchStore(b *testing.B, sync bool) datastore.Batching {
+	ds, err := OpenDatastore(b.TempDir(), sync)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ds.Close() })
+	return ds
+}
+
+func benchHost(b *testing.B) host.Host {
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+func benchContent(b *testing.B, h host.Host, r Router, ds datastore.Batching) *Content {
+	c, err := New(b.Context(), h, r, ds, DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
