@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/cairnnet/cairn/peer"
+	golog "github.com/ipfs/go-log/v2"
 )
 
 // defaultConfig is the documented config.yaml, copied into each new repo.
@@ -183,6 +184,13 @@ func cmdDaemon(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	level, _ := peer.ParseLogLevel(cfg.Log.Level)
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	if level > slog.LevelDebug {
+		// boxo's provider logs every failed announcement at ERROR, which on
+		// a node with no DHT peers yet is every add; the reprovider
+		// announces the roots again once the DHT has peers (see
+		// `cairn stats provide`), and log.level: debug shows them all.
+		_ = golog.SetLogLevel("provider", "fatal")
+	}
 	return runDaemon(ctx, cfg, stdout)
 }
 

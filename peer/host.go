@@ -19,6 +19,11 @@ const AgentVersion = "cairn/" + Version
 // Version is Cairn's release.
 const Version = "0.1.0"
 
+// RepoVersion is the layout of the repo on disk (identity.key, config.yaml,
+// datastore/blocks in flatfs, datastore/meta in pebble), reported by
+// /api/v0/repo/stat and /api/v0/version.
+const RepoVersion = "1"
+
 // newHost builds the libp2p host: TCP and QUIC, Noise and TLS, yamux (the
 // go-libp2p defaults), with the resource and connection managers bounded by
 // config, the reachability pieces (AutoNAT, relays, hole punching, port

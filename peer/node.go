@@ -111,6 +111,7 @@ func (n *Node) openDatastore() (datastore.Batching, error) {
 func (n *Node) startShell() error {
 	cfg := n.cfg.Shell.Config
 	cfg.Version = Version
+	cfg.RepoVersion = RepoVersion
 	handler, err := shell.New(cfg, &backend{n: n})
 	if err != nil {
 		return fmt.Errorf("start shell: %w", err)
