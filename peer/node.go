@@ -43,6 +43,10 @@ type Node struct {
 	shellAddr ma.Multiaddr
 	serveDone chan struct{}
 
+	// stop ends the node's own goroutines (see reannounce); wg waits for them.
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -84,6 +88,9 @@ func (n *Node) start(ctx context.Context) error {
 	if n.discovery, err = discovery.New(n.host, n.routing, n.ds, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
 		return fmt.Errorf("start discovery: %w", err)
 	}
+	life, stop := context.WithCancel(context.Background())
+	n.stop = stop
+	n.wg.Go(func() { n.reannounce(life) })
 	return n.startShell()
 }
 
@@ -176,22 +183,26 @@ func (n *Node) close() error {
 	} else if n.shellLn != nil {
 		errs = append(errs, n.shellLn.Close())
 	}
-	stop := func(name string, c io.Closer) {
+	if n.stop != nil {
+		n.stop()
+		n.wg.Wait()
+	}
+	closeOne := func(name string, c io.Closer) {
 		if err := c.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", name, err))
 		}
 	}
 	if n.discovery != nil {
-		stop("discovery", n.discovery)
+		closeOne("discovery", n.discovery)
 	}
 	if n.content != nil {
-		stop("content", n.content)
+		closeOne("content", n.content)
 	}
 	if n.routing != nil {
-		stop("dht", n.routing)
+		closeOne("dht", n.routing)
 	}
 	if n.host != nil {
-		stop("host", n.host)
+		closeOne("host", n.host)
 	}
 	if n.ds != nil {
 		if err := n.ds.Sync(context.Background(), datastore.NewKey("/")); err != nil {

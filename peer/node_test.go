@@ -144,3 +144,22 @@ func TestCloseIsIdempotentAndRemovesTheAPIFile(t *testing.T) {
 		t.Fatal("api file left behind after close")
 	}
 }
+
+// Content added while a node has no DHT peers is announced again as soon
+// as the DHT has some, not at the next reprovide 22 h later.
+func TestReannounceWhenTheDHTGainsPeers(t *testing.T) {
+	a := newTestNode(t, testConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := a.Content().Import(ctx, bytes.NewReader([]byte("added while alone")), content.ImportOptions{CIDVersion: -1, Pin: true}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := a.Content().ProvideStats(); err != nil || st.TotalReprovides != 0 {
+		t.Fatalf("reprovided before any peer: %+v, %v", st, err)
+	}
+	newTestNode(t, testConfig(a))
+	waitFor(t, "A to re-announce once B joined its DHT", 30*time.Second, func() bool {
+		st, err := a.Content().ProvideStats()
+		return err == nil && st.TotalReprovides >= 1
+	})
+}
