@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/syncbuf"
 )
 
 // proc is a long-running child (a daemon or the wire sender) whose stdout
@@ -22,7 +24,7 @@ type proc struct {
 	name   string
 	cmd    *exec.Cmd
 	exit   chan error // receives Wait's result once
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	once   sync.Once
 	err    error
 }
@@ -31,7 +33,7 @@ type proc struct {
 // returns true (ready). It fails when the process exits first or ready
 // does not come within timeout.
 func startProc(ctx context.Context, name string, cmd *exec.Cmd, timeout time.Duration, onLine func(string) bool) (*proc, error) {
-	p := &proc{name: name, cmd: cmd, exit: make(chan error, 1), stderr: &syncBuffer{}}
+	p := &proc{name: name, cmd: cmd, exit: make(chan error, 1), stderr: &syncbuf.Buffer{}}
 	cmd.Stderr = p.stderr
 	cmd.SysProcAttr = dieWithParent()
 	stdout, err := cmd.StdoutPipe()
@@ -167,23 +169,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
-}
-
-// syncBuffer is a bytes.Buffer that a process's stderr copier writes while
-// the harness reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

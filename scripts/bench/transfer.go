@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os/exec"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/syncbuf"
 )
 
 // transfer is one timed read of a body: how long until its first byte and
@@ -64,7 +66,7 @@ func timedCommand(cmd *exec.Cmd) (transfer, error) {
 	if err != nil {
 		return transfer{}, err
 	}
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

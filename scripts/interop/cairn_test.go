@@ -9,10 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/syncbuf"
 )
 
 // cairnConfig keeps a test daemon on loopback and free ports, with no
@@ -59,7 +60,7 @@ func startCairn(t *testing.T, args ...string) *cairnNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -185,23 +186,4 @@ func hostPort(t *testing.T, maddr string) string {
 		t.Fatalf("cannot turn %q into host:port", maddr)
 	}
 	return parts[1] + ":" + parts[3]
-}
-
-// syncBuffer is a bytes.Buffer safe to write from a process's copier while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/syncbuf"
 )
 
 // kuboEnv is added to every Kubo process: telemetry off (Kubo 0.43 reads
@@ -123,7 +125,7 @@ func startKubo(t *testing.T) *kuboNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	k.cmd.Stderr = stderr
 	if err := k.cmd.Start(); err != nil {
 		t.Fatal(err)

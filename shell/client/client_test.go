@@ -11,9 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/syncbuf"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -239,7 +240,7 @@ func TestManyUploadsOnOneConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var serverLog syncBuffer
+	var serverLog syncbuf.Buffer
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(&serverLog, "", 0)
 	srv.Start()
@@ -258,22 +259,4 @@ func TestManyUploadsOnOneConnection(t *testing.T) {
 	if got := serverLog.String(); got != "" {
 		t.Fatalf("the server logged:\n%s", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the server's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
