@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnnet/cairn/content/trustless"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/gateway"
 )
@@ -79,7 +80,8 @@ func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
 	if src.Blocks == nil {
 		return nil, errors.New("shell: gateway: backend returned no block service")
 	}
-	backend, err := gateway.NewBlocksBackend(src.Blocks)
+	// boxo's backend, with our faster CAR writer for whole DAGs.
+	backend, err := trustless.NewBackend(src.Blocks)
 	if err != nil {
 		return nil, fmt.Errorf("shell: gateway: %w", err)
 	}
