@@ -234,10 +234,10 @@ func TestSIGKILLDuringAddLeavesConsistentRepo(t *testing.T) {
 		case <-time.After(50 * time.Millisecond): // poll interval
 		}
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := d.proc.Process().Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-d.exit
+	<-d.proc.Exited()
 	feed.Close()
 	if err := <-addDone; err == nil {
 		t.Fatal("the add succeeded although its daemon was killed")

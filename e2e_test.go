@@ -1,20 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/daemonproc"
 )
 
 // cairnBin is the binary built once for the end-to-end tests.
@@ -54,11 +53,10 @@ shell:
 // daemon is one `cairn daemon` process.
 type daemon struct {
 	repo  string
-	cmd   *exec.Cmd
+	proc  *daemonproc.Proc
 	id    string
 	swarm []string // full multiaddrs with /p2p/
 	shell string
-	exit  chan error
 }
 
 // newRepo initialises a repo with the test config and returns its path.
@@ -76,65 +74,31 @@ func newRepo(t *testing.T) string {
 func startDaemon(t *testing.T, repo string, args ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(cairnBin, append([]string{"daemon", "--repo", repo}, args...)...)
-	stdout, err := cmd.StdoutPipe()
+	var out daemonproc.Cairn
+	p, err := daemonproc.Start("daemon", cmd, out.Line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{repo: repo, cmd: cmd, exit: make(chan error, 1)}
-	ready := make(chan struct{})
-	go d.readStdout(stdout, ready)
-	go func() { d.exit <- cmd.Wait() }()
+	d := &daemon{repo: repo, proc: p}
 	t.Cleanup(func() { d.stop(t) })
-	select {
-	case <-ready:
-	case err := <-d.exit:
-		d.exit <- err
-		t.Fatalf("daemon exited before it was ready: %v\n%s", err, stderr.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("daemon not ready after 60s\n%s", stderr.String())
+	if err := p.WaitReady(t.Context(), 60*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, p.Stderr())
 	}
+	d.id, d.swarm, d.shell = out.ID, out.Swarm, out.Shell
 	return d
 }
 
-func (d *daemon) readStdout(r io.Reader, ready chan struct{}) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "peer id: "):
-			d.id = strings.TrimPrefix(line, "peer id: ")
-		case strings.HasPrefix(line, "swarm listening on "):
-			d.swarm = append(d.swarm, strings.TrimPrefix(line, "swarm listening on "))
-		case strings.HasPrefix(line, "shell listening on "):
-			d.shell = strings.TrimPrefix(line, "shell listening on ")
-		case line == "daemon is ready":
-			close(ready)
-		}
-	}
-	io.Copy(io.Discard, r)
-}
-
-// stop sends SIGTERM and waits for a clean exit; idempotent.
+// stop sends SIGTERM and waits for a clean exit. A daemon that has
+// already exited (stopped before, or killed by the test) is left alone.
 func (d *daemon) stop(t *testing.T) {
 	t.Helper()
-	if d.cmd.ProcessState != nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-d.exit:
-		if err != nil {
-			t.Errorf("daemon on %s exited uncleanly: %v", d.repo, err)
-		}
-	case <-time.After(20 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.exit
-		t.Errorf("daemon on %s ignored SIGTERM for 20s", d.repo)
+	case <-d.proc.Exited():
+		return
+	default:
+	}
+	if err := d.proc.Stop(20 * time.Second); err != nil {
+		t.Errorf("daemon on %s: %v", d.repo, err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/daemonproc"
 )
 
 // cairnConfig keeps bench daemons on loopback TCP, on free ports, with no
@@ -58,25 +60,22 @@ func startCairn(ctx context.Context, bin, dir string, env []string) (*cairnNode,
 	c := &cairnNode{bin: bin, repo: repo, root: root}
 	cmd := exec.Command(bin, "daemon", "--repo", repo)
 	cmd.Env = append(os.Environ(), env...)
-	onLine := func(line string) bool {
-		switch {
-		case strings.HasPrefix(line, "swarm listening on /ip4/127.0.0.1/tcp/"):
-			c.swarm = strings.TrimPrefix(line, "swarm listening on ")
-		case strings.HasPrefix(line, "shell listening on "):
-			// A multiaddr (/ip4/…/tcp/…) in this version; host:port is
-			// taken as is.
-			a := strings.TrimPrefix(line, "shell listening on ")
-			if hp, err := hostPort(a); err == nil {
-				a = hp
-			}
-			c.shell = a
-		}
-		return line == "daemon is ready"
-	}
-	p, err := startProc(ctx, "cairn daemon", cmd, time.Minute, onLine)
+	var out daemonproc.Cairn
+	p, err := startProc(ctx, "cairn daemon", cmd, time.Minute, out.Line)
 	if err != nil {
 		os.RemoveAll(root)
 		return nil, err
+	}
+	for _, a := range out.Swarm {
+		if strings.HasPrefix(a, "/ip4/127.0.0.1/tcp/") {
+			c.swarm = a
+		}
+	}
+	// A multiaddr (/ip4/…/tcp/…) in this version; host:port is taken as
+	// is.
+	c.shell = out.Shell
+	if hp, err := hostPort(out.Shell); err == nil {
+		c.shell = hp
 	}
 	c.proc = p
 	if c.swarm == "" || c.shell == "" {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cairnnet/cairn/internal/daemonproc"
 )
 
 // kuboEnv turns Kubo's telemetry plugin off; it would otherwise phone home.
@@ -54,20 +56,14 @@ func startKubo(ctx context.Context, bin, dir string) (*kuboNode, error) {
 	k := &kuboNode{bin: bin, path: path}
 	cmd := exec.Command(bin, "daemon")
 	cmd.Env = append(os.Environ(), env...)
-	onLine := func(line string) bool {
-		if a, ok := strings.CutPrefix(line, "RPC API server listening on "); ok {
-			k.api, _ = hostPort(a)
-		}
-		if a, ok := strings.CutPrefix(line, "Gateway server listening on "); ok {
-			k.gw, _ = hostPort(a)
-		}
-		return line == "Daemon is ready"
-	}
-	p, err := startProc(ctx, "ipfs daemon", cmd, 90*time.Second, onLine)
+	var out daemonproc.Kubo
+	p, err := startProc(ctx, "ipfs daemon", cmd, 90*time.Second, out.Line)
 	if err != nil {
 		os.RemoveAll(path)
 		return nil, err
 	}
+	k.api, _ = hostPort(out.API)
+	k.gw, _ = hostPort(out.Gateway)
 	k.proc = p
 	if err := k.findSwarm(ctx); err != nil {
 		k.Close()

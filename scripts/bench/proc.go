@@ -1,83 +1,44 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/cairnnet/cairn/internal/syncbuf"
+	"github.com/cairnnet/cairn/internal/daemonproc"
 )
 
-// proc is a long-running child (a daemon or the wire sender) whose stdout
-// is scanned line by line until it says it is ready.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	exit   chan error // receives Wait's result once
-	stderr *syncbuf.Buffer
-	once   sync.Once
-	err    error
-}
+// proc is a long-running child (a daemon or the wire sender) started
+// with daemonproc, closed the harness's way.
+type proc struct{ *daemonproc.Proc }
+
+// stopTimeout is how long Close waits for a child to exit after SIGTERM
+// before it kills it.
+const stopTimeout = 30 * time.Second
 
 // startProc starts cmd and feeds each stdout line to onLine until onLine
-// returns true (ready). It fails when the process exits first or ready
-// does not come within timeout.
+// returns true (ready). It fails, closing the child, when the process
+// exits first or ready does not come within timeout.
 func startProc(ctx context.Context, name string, cmd *exec.Cmd, timeout time.Duration, onLine func(string) bool) (*proc, error) {
-	p := &proc{name: name, cmd: cmd, exit: make(chan error, 1), stderr: &syncbuf.Buffer{}}
-	cmd.Stderr = p.stderr
-	cmd.SysProcAttr = dieWithParent()
-	stdout, err := cmd.StdoutPipe()
+	p, err := daemonproc.Start(name, cmd, onLine)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	if err := p.WaitReady(ctx, timeout); err != nil {
+		p.Stop(stopTimeout)
+		return nil, fmt.Errorf("%w: %s", err, lastLines(p.Stderr(), 5))
 	}
-	ready := make(chan struct{})
-	go scanLines(stdout, onLine, ready)
-	go func() { p.exit <- cmd.Wait() }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case <-ready:
-		return p, nil
-	case err := <-p.exit:
-		p.exit <- err
-		return nil, fmt.Errorf("%s exited before it was ready: %v: %s", name, err, lastLines(p.stderr.String(), 5))
-	case <-timer.C:
-		p.Close()
-		return nil, fmt.Errorf("%s not ready after %s: %s", name, timeout, lastLines(p.stderr.String(), 5))
-	case <-ctx.Done():
-		p.Close()
-		return nil, ctx.Err()
-	}
-}
-
-// scanLines hands lines to onLine until it reports ready, then drains the
-// rest so the child never blocks on a full pipe.
-func scanLines(r io.Reader, onLine func(string) bool, ready chan struct{}) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		if onLine(sc.Text()) {
-			close(ready)
-			break
-		}
-	}
-	io.Copy(io.Discard, r)
+	return &proc{p}, nil
 }
 
 // pid is the child's process id, for /proc.
-func (p *proc) pid() int { return p.cmd.Process.Pid }
+func (p *proc) pid() int { return p.Process().Pid }
 
 // Close sends SIGTERM, waits up to 30 s for a clean exit, then kills.
 // Safe to call twice; it returns the first call's result.
@@ -86,35 +47,16 @@ func (p *proc) Close() error { return p.closeAfter(0) }
 // closeAfter first gives a child that was asked to stop some other way
 // (its stdin closed) grace to exit by itself, then does what Close does.
 func (p *proc) closeAfter(grace time.Duration) error {
-	p.once.Do(func() {
-		grant := time.NewTimer(grace)
-		defer grant.Stop()
-		select {
-		case err := <-p.exit:
-			p.err = p.exitErr(err)
-			return
-		case <-grant.C:
-		}
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		timer := time.NewTimer(30 * time.Second)
-		defer timer.Stop()
-		select {
-		case err := <-p.exit:
-			p.err = p.exitErr(err)
-		case <-timer.C:
-			p.cmd.Process.Kill()
-			<-p.exit
-			p.err = fmt.Errorf("%s ignored SIGTERM for 30s and was killed", p.name)
-		}
-	})
-	return p.err
-}
-
-func (p *proc) exitErr(err error) error {
-	if err == nil {
-		return nil
+	grant := time.NewTimer(grace)
+	defer grant.Stop()
+	select {
+	case <-p.Exited():
+	case <-grant.C:
 	}
-	return fmt.Errorf("%s exited uncleanly: %w: %s", p.name, err, lastLines(p.stderr.String(), 3))
+	if err := p.Stop(stopTimeout); err != nil {
+		return fmt.Errorf("%w: %s", err, lastLines(p.Stderr(), 3))
+	}
+	return nil
 }
 
 // memory is a process's resident set now and at its peak, in bytes.

@@ -108,7 +108,7 @@ func (e *env) profileFetch(ctx context.Context) (err error) {
 		return startCairn(ctx, bin, e.tmp, []string{"CAIRN_CPUPROFILE=" + out})
 	}
 	profiled := func(ctx context.Context, n node, cid string) (transfer, error) {
-		p := n.(*cairnNode).cmd.Process
+		p := n.(*cairnNode).Process()
 		if err := p.Signal(syscall.SIGUSR1); err != nil {
 			return transfer{}, err
 		}

@@ -1,19 +1,16 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/cairnnet/cairn/internal/syncbuf"
+	"github.com/cairnnet/cairn/internal/daemonproc"
 )
 
 // cairnConfig keeps a test daemon on loopback and free ports, with no
@@ -35,11 +32,10 @@ shell:
 // cairnNode is one `cairn daemon` process.
 type cairnNode struct {
 	repo  string
-	cmd   *exec.Cmd
+	proc  *daemonproc.Proc
 	id    string
 	swarm []string // multiaddrs ending in /p2p/<id>
 	api   string   // the shell's multiaddr, /ip4/127.0.0.1/tcp/PORT
-	exit  chan error
 }
 
 // startCairn initialises a repo with cairnConfig and runs a daemon on it,
@@ -55,74 +51,36 @@ func startCairn(t *testing.T, args ...string) *cairnNode {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(cairnBin, append([]string{"daemon", "--repo", repo}, args...)...)
-	cmd.SysProcAttr = dieWithParent()
-	stdout, err := cmd.StdoutPipe()
+	var out daemonproc.Cairn
+	p, err := daemonproc.Start("cairn daemon", cmd, out.Line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncbuf.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &cairnNode{repo: repo, cmd: cmd, exit: make(chan error, 1)}
-	ready := make(chan struct{})
-	go n.readStdout(stdout, ready)
-	go func() { n.exit <- cmd.Wait() }()
+	n := &cairnNode{repo: repo, proc: p}
 	t.Cleanup(func() { n.stop(t) })
-	select {
-	case <-ready:
-	case err := <-n.exit:
-		n.exit <- err
-		t.Fatalf("cairn daemon exited before it was ready: %v\n%s", err, stderr)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("cairn daemon not ready after 60s\n%s", stderr)
+	if err := p.WaitReady(t.Context(), 60*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, p.Stderr())
 	}
+	n.id, n.swarm, n.api = out.ID, out.Swarm, out.Shell
 	return n
 }
 
-func (n *cairnNode) readStdout(r io.Reader, ready chan struct{}) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "peer id: "):
-			n.id = strings.TrimPrefix(line, "peer id: ")
-		case strings.HasPrefix(line, "swarm listening on "):
-			n.swarm = append(n.swarm, strings.TrimPrefix(line, "swarm listening on "))
-		case strings.HasPrefix(line, "shell listening on "):
-			n.api = strings.TrimPrefix(line, "shell listening on ")
-		case line == "daemon is ready":
-			close(ready)
-		}
-	}
-	io.Copy(io.Discard, r)
-}
-
-// stop sends SIGTERM and waits for a clean exit; idempotent.
+// stop sends SIGTERM and waits for a clean exit; a daemon that has
+// already exited is left alone.
 func (n *cairnNode) stop(t *testing.T) {
 	t.Helper()
-	if n.cmd.ProcessState != nil {
+	if !n.alive() {
 		return
 	}
-	n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-n.exit:
-		n.exit <- err
-		if err != nil {
-			t.Errorf("cairn daemon on %s exited uncleanly: %v", n.repo, err)
-		}
-	case <-time.After(20 * time.Second):
-		n.cmd.Process.Kill()
-		t.Errorf("cairn daemon on %s ignored SIGTERM for 20s", n.repo)
+	if err := n.proc.Stop(20 * time.Second); err != nil {
+		t.Errorf("cairn daemon on %s: %v", n.repo, err)
 	}
 }
 
 // alive reports whether the daemon is still running.
 func (n *cairnNode) alive() bool {
 	select {
-	case err := <-n.exit:
-		n.exit <- err
+	case <-n.proc.Exited():
 		return false
 	default:
 		return true
@@ -162,7 +120,7 @@ func runCmd(t *testing.T, timeout time.Duration, env []string, bin string, args 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = dieWithParent()
+	cmd.SysProcAttr = daemonproc.DieWithParent()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -1,19 +1,18 @@
 package interop
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/cairnnet/cairn/internal/syncbuf"
+	"github.com/cairnnet/cairn/internal/daemonproc"
 )
 
 // kuboEnv is added to every Kubo process: telemetry off (Kubo 0.43 reads
@@ -105,8 +104,7 @@ func (k *kuboRepo) ok(t *testing.T, timeout time.Duration, args ...string) strin
 // kuboNode is a running `ipfs daemon`.
 type kuboNode struct {
 	*kuboRepo
-	cmd     *exec.Cmd
-	exit    chan error
+	proc    *daemonproc.Proc
 	api     string // RPC multiaddr
 	gateway string // http://host:port
 	id      string
@@ -117,31 +115,20 @@ type kuboNode struct {
 // ends.
 func startKubo(t *testing.T) *kuboNode {
 	t.Helper()
-	k := &kuboNode{kuboRepo: newKuboRepo(t), exit: make(chan error, 1)}
-	k.cmd = exec.Command(kuboBin, "daemon")
-	k.cmd.Env = append(append(os.Environ(), "IPFS_PATH="+k.path), kuboEnv...)
-	k.cmd.SysProcAttr = dieWithParent()
-	stdout, err := k.cmd.StdoutPipe()
+	k := &kuboNode{kuboRepo: newKuboRepo(t)}
+	cmd := exec.Command(kuboBin, "daemon")
+	cmd.Env = append(append(os.Environ(), "IPFS_PATH="+k.path), kuboEnv...)
+	var out daemonproc.Kubo
+	p, err := daemonproc.Start("ipfs daemon", cmd, out.Line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncbuf.Buffer{}
-	k.cmd.Stderr = stderr
-	if err := k.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan struct{})
-	go k.readStdout(stdout, ready)
-	go func() { k.exit <- k.cmd.Wait() }()
+	k.proc = p
 	t.Cleanup(func() { k.stop(t) })
-	select {
-	case <-ready:
-	case err := <-k.exit:
-		k.exit <- err
-		t.Fatalf("ipfs daemon exited before it was ready: %v\n%s", err, stderr)
-	case <-time.After(90 * time.Second):
-		t.Fatalf("ipfs daemon not ready after 90s\n%s", stderr)
+	if err := p.WaitReady(t.Context(), 90*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, p.Stderr())
 	}
+	k.api, k.gateway = out.API, out.Gateway
 	var id struct {
 		ID        string
 		Addresses []string
@@ -159,35 +146,17 @@ func startKubo(t *testing.T) *kuboNode {
 	return k
 }
 
-func (k *kuboNode) readStdout(r io.Reader, ready chan struct{}) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "RPC API server listening on "):
-			k.api = strings.TrimPrefix(line, "RPC API server listening on ")
-		case strings.HasPrefix(line, "Gateway server listening on "):
-			k.gateway = strings.TrimPrefix(line, "Gateway server listening on ")
-		case line == "Daemon is ready":
-			close(ready)
-		}
-	}
-	io.Copy(io.Discard, r)
-}
-
-// stop sends SIGTERM and waits for Kubo to shut down; idempotent.
+// stop sends SIGTERM and waits for Kubo to shut down. How Kubo exits is
+// its own business; only one that ignores SIGTERM fails the test.
 func (k *kuboNode) stop(t *testing.T) {
 	t.Helper()
-	if k.cmd.ProcessState != nil {
-		return
-	}
-	k.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-k.exit:
-		k.exit <- err
-	case <-time.After(30 * time.Second):
-		k.cmd.Process.Kill()
-		t.Errorf("ipfs daemon on %s ignored SIGTERM for 30s", k.path)
+	case <-k.proc.Exited():
+		return
+	default:
+	}
+	if err := k.proc.Stop(30 * time.Second); err != nil && !errors.As(err, new(*exec.ExitError)) {
+		t.Errorf("ipfs daemon on %s: %v", k.path, err)
 	}
 }
 
