@@ -69,6 +69,11 @@ type Config struct {
 	// a write that would pass it fails with ErrStorageFull, before the
 	// disk fills. Default 0, unlimited.
 	StorageMax uint64 `yaml:"storage_max"`
+	// FastPath serves files to peers, and fetches them from peers, as
+	// trustless-gateway CAR streams over libp2p (fast_path), on Kubo's
+	// /ipfs/gateway protocol; peers that do not speak it get Bitswap.
+	// Default true.
+	FastPath bool `yaml:"fast_path"`
 }
 
 // DefaultConfig returns the unixfs-v1-2025 defaults described on Config.
@@ -81,6 +86,7 @@ func DefaultConfig() Config {
 		HashFunction:      "sha2-256",
 		ReprovideInterval: 22 * time.Hour,
 		ProvideStrategy:   StrategyRoots,
+		FastPath:          true,
 	}
 }
 

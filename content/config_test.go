@@ -63,7 +63,7 @@ func TestConfigValidate(t *testing.T) {
 func TestDefaultConfigIsUnixFSv1_2025(t *testing.T) {
 	cfg := DefaultConfig()
 	want := Config{ChunkSize: 1048576, MaxLinks: 1024, CIDVersion: 1, RawLeaves: true, HashFunction: "sha2-256",
-		ReprovideInterval: 22 * time.Hour, ProvideStrategy: "roots"}
+		ReprovideInterval: 22 * time.Hour, ProvideStrategy: "roots", FastPath: true}
 	if cfg != want {
 		t.Fatalf("DefaultConfig() = %+v, want %+v", cfg, want)
 	}

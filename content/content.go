@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/cairnnet/cairn/content/fastpath"
 	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
@@ -59,6 +60,12 @@ type Content struct {
 	dag    ipld.DAGService
 	pins   pin.Pinner
 	prov   provider.System
+
+	// fast fetches files from peers as CAR streams and fastSrv serves
+	// them (fastread.go); both nil when offline or content.fast_path is
+	// off.
+	fast    *fastpath.Fetcher
+	fastSrv *fastpath.Server
 
 	// sized counts stored blocks (stat.go); barrier, the top of bstore,
 	// protects blocks touched during a collection, and gcRun lets one
@@ -140,6 +147,14 @@ func New(ctx context.Context, h host.Host, r Router, ds datastore.Batching, cfg 
 	// blockservice's own Has before every write would be a second read.
 	c.bserv = blockservice.New(c.bstore, ex, blockservice.WriteThrough(true))
 	c.dag = merkledag.NewDAGService(c.bserv)
+	if h != nil && cfg.FastPath {
+		// Peers get what this node holds, never a fetch on their behalf.
+		if c.fastSrv, err = fastpath.NewServer(h, blockservice.New(c.bstore, nil)); err != nil {
+			return nil, fmt.Errorf("content: %w", err)
+		}
+		undo = append(undo, c.fastSrv.Close)
+		c.fast = fastpath.NewFetcher(h, fastpath.Options{})
+	}
 
 	c.pins, err = newPinner(ctx, ds, c.dag, cfg.ProvideStrategy, announce)
 	if err != nil {
@@ -163,6 +178,9 @@ func (c *Content) Close() error {
 		c.ops.Wait()
 
 		var errs []error
+		if c.fastSrv != nil {
+			errs = append(errs, c.fastSrv.Close())
+		}
 		if c.bswap != nil {
 			errs = append(errs, stopBitswap(c.host, c.bswap))
 		}
@@ -215,25 +233,63 @@ func (c *Content) Node(ctx context.Context, root cid.Cid) (files.Node, error) {
 		return nil, err
 	}
 	defer done()
-	nd, err := c.dag.Get(opCtx, root)
+	// The fast path and the read-ahead are owned like calls: they end
+	// with ctx (the read) or with Close, which waits for them.
+	bgCtx, bgDone, err := c.begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", root, err)
+		return nil, err
 	}
-	f, err := unixfile.NewUnixfsFile(ctx, c.dag, nd)
+	dag, job := c.startFast(bgCtx, root)
+	if dag == nil {
+		dag = c.dag
+	}
+	f, nd, err := c.open(opCtx, ctx, dag, root)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", root, err)
-	}
-	if _, isFile := f.(files.File); isFile && len(nd.Links()) > 0 && c.bswap != nil {
-		// Owned like a call: it ends with ctx (the read) or with Close,
-		// which waits for it.
-		if raCtx, raDone, err := c.begin(ctx); err == nil {
-			go func() {
-				defer raDone()
-				c.readAhead(raCtx, nd)
-			}()
+		if job != nil {
+			job.Close()
 		}
+		bgDone()
+		return nil, err
 	}
+	if _, isFile := f.(files.File); !isFile || len(nd.Links()) == 0 || c.bswap == nil {
+		if job != nil {
+			job.Close()
+		}
+		bgDone()
+		return f, nil
+	}
+	go func() {
+		defer bgDone()
+		if job != nil {
+			defer job.Close()
+			select {
+			case <-job.Ended():
+			case <-bgCtx.Done():
+				return
+			}
+			if job.Err() == nil {
+				return
+			}
+			// Bitswap fetches what the fast path left.
+			logger().Debug("fast path ended early; Bitswap takes over", "root", root, "err", job.Err())
+		}
+		c.readAhead(bgCtx, nd)
+	}()
 	return f, nil
+}
+
+// open reads root through dag and opens it as a file or directory whose
+// reads live on readCtx.
+func (c *Content) open(ctx, readCtx context.Context, dag ipld.DAGService, root cid.Cid) (files.Node, ipld.Node, error) {
+	nd, err := dag.Get(ctx, root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	f, err := unixfile.NewUnixfsFile(readCtx, dag, nd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	return f, nd, nil
 }
 
 // GetBlock returns the block k, from the store or fetched from peers. Either

@@ -31,6 +31,17 @@ const (
 // flushed, then rewritten by compactions and compressed — against about
 // 310 MB/s into flatfs. Kubo keeps blocks in flatfs for the same reason.
 //
+// Memory: pebble is the largest single part of an idle daemon's RSS, and
+// it is code, not data. Measured on the same machine (empty repo, loopback
+// only, VmRSS 5 s after start, binary not just written by go build,
+// medians of 4 or more): 46.5 MiB with pebble, 38.2 MiB with no on-disk
+// meta store linked, 40.2 MiB with go-ds-leveldb (1 MiB write buffer and
+// cache); the difference is the pages of pebble and what it pulls in
+// (cockroachdb/errors, sentry-go, gogo protobuf, cgo zstd) mapped at init
+// and Open. Its block cache and memtable fill lazily: setting both to
+// 1 MiB changed neither idle RSS (within ±0.4 MiB) nor add throughput,
+// so pebble keeps its defaults.
+//
 // With durable, blocks are flushed to disk before any pin record is
 // written (see durableStore), so what a user added or pinned survives a
 // power loss; without it a crash can leave empty block files, which

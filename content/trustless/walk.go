@@ -303,3 +303,32 @@ func otherLinks(c cid.Cid, data []byte) ([]cid.Cid, error) {
 	}
 	return out, nil
 }
+
+// FileSize reads a root block: the size of the UnixFS file it is the root
+// of, and whether the file's bytes live in other blocks (so an entity
+// walk has more to list than the root). A raw block is a file of its own
+// bytes; anything else has size 0.
+func FileSize(root cid.Cid, data []byte) (size int64, children bool, err error) {
+	switch root.Type() {
+	case cid.Raw:
+		return int64(len(data)), false, nil
+	case cid.DagProtobuf:
+	default:
+		return 0, false, nil
+	}
+	nd, err := decodePB(data, true)
+	if errors.Is(err, ErrUnsupported) {
+		return 0, false, nil // a HAMT directory
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("block %s: %w", root, err)
+	}
+	if !nd.file {
+		return 0, false, nil
+	}
+	size = nd.dataLen
+	for _, s := range nd.sizes {
+		size += s
+	}
+	return size, len(nd.links) > 0, nil
+}

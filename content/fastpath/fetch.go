@@ -1,0 +1,538 @@
+package fastpath
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cairnnet/cairn/content/trustless"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Defaults of Options.
+const (
+	// DefaultProbeTimeout bounds the wait for connected peers to answer
+	// whether they hold a root: one small request each.
+	DefaultProbeTimeout = 2 * time.Second
+	// DefaultStallTimeout is how long a stream may go without delivering
+	// a block before its range is taken from that peer.
+	DefaultStallTimeout = 10 * time.Second
+	// DefaultMaxPeers is how many connected peers are asked for a root.
+	DefaultMaxPeers = 16
+)
+
+// joinGrace is how long the fetch waits, after the first peer that holds
+// the root answered, for others to answer before it starts. Peers on one
+// network answer within a millisecond or two; later ones still join.
+const joinGrace = 20 * time.Millisecond
+
+// Range sizes. A peer that runs out of work takes the second half of the
+// largest range still being fetched, as long as each half keeps stealMin
+// bytes; halves are cut on 1 MiB boundaries, which are leaf boundaries for
+// both 1 MiB (unixfs-v1-2025) and 256 KiB (Kubo's default) chunking, so no
+// leaf is sent twice.
+const (
+	stealMin  = 2 << 20
+	alignment = 1 << 20
+)
+
+const (
+	acceptRaw = "application/vnd.ipld.raw"
+	acceptCAR = "application/vnd.ipld.car;version=1;order=dfs;dups=n"
+)
+
+// Options tune a Fetcher; zero values take the defaults.
+type Options struct {
+	ProbeTimeout time.Duration
+	StallTimeout time.Duration
+	MaxPeers     int
+}
+
+func (o Options) withDefaults() Options {
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = DefaultProbeTimeout
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = DefaultStallTimeout
+	}
+	if o.MaxPeers <= 0 {
+		o.MaxPeers = DefaultMaxPeers
+	}
+	return o
+}
+
+// Store keeps a verified block. An error ends the stream that brought the
+// block (and, since every peer would meet it, the fetch).
+type Store func(ctx context.Context, b blocks.Block) error
+
+// Fetcher fetches files from connected peers as CAR streams.
+type Fetcher struct {
+	host   host.Host
+	client *client
+	opts   Options
+}
+
+// NewFetcher returns a Fetcher that asks the peers h is connected to.
+func NewFetcher(h host.Host, opts Options) *Fetcher {
+	return &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults()}
+}
+
+// probe is one peer's answer to whether it holds the root.
+type probe struct {
+	p    peer.ID
+	data []byte
+	err  error
+}
+
+// Fetch asks the connected peers that serve the gateway protocol for root,
+// stores the root block from the first that has it, and starts fetching
+// the rest of the file from every peer that has it, each verified block
+// going to store. It returns nil, nil when no connected peer serves root
+// (the caller then uses Bitswap). The Job runs until the file is fetched,
+// every peer has failed, or ctx ends; Close it when done.
+func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store Store) (*Job, error) {
+	peers := f.candidates()
+	if len(peers) == 0 {
+		return nil, nil
+	}
+	j := newJob(ctx, f, root, store)
+	results := make(chan probe, len(peers))
+	probeCtx, cancelProbes := context.WithTimeout(j.ctx, f.opts.ProbeTimeout)
+	for _, p := range peers {
+		j.wg.Go(func() {
+			data, err := f.probe(probeCtx, p, root)
+			results <- probe{p, data, err}
+		})
+	}
+	var first probe
+	answered := 0
+	for answered < len(peers) {
+		r := <-results
+		answered++
+		if r.err == nil {
+			first = r
+			break
+		}
+		slog.Debug("fast path: peer lacks root", "peer", r.p, "root", root, "err", r.err)
+	}
+	if first.data == nil {
+		cancelProbes()
+		j.Close()
+		return nil, nil
+	}
+	// Peers that answer within joinGrace start with the first, so that
+	// the file is split among them from the start.
+	holders := []peer.ID{first.p}
+	grace := time.NewTimer(joinGrace)
+	defer grace.Stop()
+collect:
+	for answered < len(peers) {
+		select {
+		case r := <-results:
+			answered++
+			if r.err == nil {
+				holders = append(holders, r.p)
+			}
+		case <-grace.C:
+			break collect
+		}
+	}
+	if err := j.start(first.data, holders); err != nil {
+		cancelProbes()
+		j.Close()
+		return nil, err
+	}
+	// Peers that answer later join the fetch.
+	j.wg.Go(func() {
+		defer cancelProbes()
+		for range len(peers) - answered {
+			select {
+			case r := <-results:
+				if r.err == nil {
+					j.addPeer(r.p)
+				}
+			case <-probeCtx.Done():
+				return
+			}
+		}
+	})
+	return j, nil
+}
+
+// candidates are connected peers that offer HTTP over libp2p, at most
+// MaxPeers of them, in random order so that load spreads.
+func (f *Fetcher) candidates() []peer.ID {
+	var out []peer.ID
+	for _, p := range f.host.Network().Peers() {
+		if f.client.speaksHTTP(p) {
+			out = append(out, p)
+		}
+	}
+	rand.Shuffle(len(out), func(i, k int) { out[i], out[k] = out[k], out[i] })
+	return out[:min(len(out), f.opts.MaxPeers)]
+}
+
+// probe asks p for the root block and checks it.
+func (f *Fetcher) probe(ctx context.Context, p peer.ID, root cid.Cid) ([]byte, error) {
+	resp, err := f.client.get(ctx, p, "/ipfs/"+root.String()+"?format=raw", acceptRaw)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("root %s: %s", root, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 2<<20+1))
+	if err != nil {
+		return nil, fmt.Errorf("root %s: %w", root, err)
+	}
+	if sum, err := root.Prefix().Sum(data); err != nil || !sum.Equals(root) {
+		return nil, fmt.Errorf("root %s: %w", root, trustless.ErrBadBlock)
+	}
+	return data, nil
+}
+
+// span is a byte range of the file, [next, to], still to fetch; it is done
+// when next > to.
+type span struct {
+	next, to int64
+	busy     bool // a peer is streaming it
+}
+
+func (s *span) left() int64 { return s.to - s.next + 1 }
+
+// Job is one file being fetched from peers. Its methods are safe for
+// concurrent use.
+type Job struct {
+	f     *Fetcher
+	root  cid.Cid
+	store Store
+	ctx   context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change below
+	spans   []*span
+	have    map[cid.Cid]struct{}
+	peers   map[peer.ID]bool  // joined; false once failed
+	got     map[peer.ID]int64 // verified block bytes from each peer
+	workers int
+	started bool
+	over    bool
+	err     error
+	ended   chan struct{}
+}
+
+func newJob(ctx context.Context, f *Fetcher, root cid.Cid, store Store) *Job {
+	j := &Job{
+		f: f, root: root, store: store,
+		changed: make(chan struct{}),
+		have:    make(map[cid.Cid]struct{}),
+		peers:   make(map[peer.ID]bool),
+		got:     make(map[peer.ID]int64),
+		ended:   make(chan struct{}),
+	}
+	j.ctx, j.stop = context.WithCancel(ctx)
+	return j
+}
+
+// start stores the root block and plans the fetch of the rest from
+// holders.
+func (j *Job) start(rootData []byte, holders []peer.ID) error {
+	size, children, err := trustless.FileSize(j.root, rootData)
+	if err != nil {
+		return err
+	}
+	b, err := blocks.NewBlockWithCid(rootData, j.root)
+	if err != nil {
+		return err
+	}
+	if err := j.store(j.ctx, b); err != nil {
+		return fmt.Errorf("store root %s: %w", j.root, err)
+	}
+	j.mu.Lock()
+	j.started = true
+	j.have[j.root] = struct{}{}
+	if children && size > 0 {
+		j.spans = []*span{{next: 0, to: size - 1}}
+	}
+	j.mu.Unlock()
+	for _, p := range holders {
+		j.addPeer(p)
+	}
+	j.finishIfDone()
+	return nil
+}
+
+// addPeer starts streaming from p, unless it already joined.
+func (j *Job) addPeer(p peer.ID) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.peers[p]; ok || j.over {
+		return
+	}
+	j.peers[p] = true
+	j.workers++
+	j.wg.Go(func() { j.work(p) })
+}
+
+// Ended is closed when the job is over: the file fetched, every peer
+// failed, or the job closed.
+func (j *Job) Ended() <-chan struct{} { return j.ended }
+
+// Err is why the job ended without the whole file, nil while it runs or
+// after it fetched everything.
+func (j *Job) Err() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
+
+// Received returns the bytes of verified blocks each peer sent (the root
+// block aside).
+func (j *Job) Received() map[peer.ID]int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make(map[peer.ID]int64, len(j.got))
+	for p, n := range j.got {
+		out[p] = n
+	}
+	return out
+}
+
+// Wait blocks until the job has stored c (true), or is over without it, or
+// ctx ends (false).
+func (j *Job) Wait(ctx context.Context, c cid.Cid) bool {
+	for {
+		j.mu.Lock()
+		_, ok := j.have[c]
+		over, ch := j.over, j.changed
+		j.mu.Unlock()
+		if ok {
+			return true
+		}
+		if over {
+			return false
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// Close stops the job and waits for its streams to end.
+func (j *Job) Close() {
+	j.stop()
+	j.wg.Wait()
+	j.end(context.Canceled)
+}
+
+// end marks the job over (once) with err.
+func (j *Job) end(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.endLocked(err)
+}
+
+func (j *Job) endLocked(err error) {
+	if j.over {
+		return
+	}
+	j.over, j.err = true, err
+	close(j.ended)
+	j.broadcastLocked()
+	j.stop()
+}
+
+func (j *Job) broadcastLocked() {
+	close(j.changed)
+	j.changed = make(chan struct{})
+}
+
+// finishIfDone ends the job when no span is left.
+func (j *Job) finishIfDone() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, s := range j.spans {
+		if s.next <= s.to {
+			return
+		}
+	}
+	j.endLocked(nil)
+}
+
+// work streams spans from p until none is left or p fails.
+func (j *Job) work(p peer.ID) {
+	for {
+		s := j.claim()
+		if s == nil {
+			j.leave(p, nil)
+			return
+		}
+		err := j.stream(p, s)
+		j.release(s)
+		if err != nil {
+			j.leave(p, err)
+			return
+		}
+		j.finishIfDone()
+	}
+}
+
+// claim returns a span for a peer to stream: the first one nobody is
+// streaming, else the second half of the largest one being streamed.
+// It waits while the only spans left are busy and too small to halve,
+// since their peers may still fail; nil means nothing is left.
+func (j *Job) claim() *span {
+	for {
+		j.mu.Lock()
+		if j.over {
+			j.mu.Unlock()
+			return nil
+		}
+		var largest *span
+		for _, s := range j.spans {
+			if s.next > s.to {
+				continue
+			}
+			if !s.busy {
+				s.busy = true
+				j.mu.Unlock()
+				return s
+			}
+			if largest == nil || s.left() > largest.left() {
+				largest = s
+			}
+		}
+		if largest == nil {
+			j.mu.Unlock()
+			return nil
+		}
+		if largest.left() >= 2*stealMin {
+			mid := (largest.next + largest.left()/2) / alignment * alignment
+			if mid > largest.next && mid <= largest.to {
+				half := &span{next: mid, to: largest.to, busy: true}
+				largest.to = mid - 1
+				j.spans = append(j.spans, half)
+				j.mu.Unlock()
+				return half
+			}
+		}
+		ch := j.changed
+		j.mu.Unlock()
+		select {
+		case <-ch:
+		case <-j.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// release hands s back, done or not, for another claim.
+func (j *Job) release(s *span) {
+	j.mu.Lock()
+	s.busy = false
+	j.broadcastLocked()
+	j.mu.Unlock()
+}
+
+// leave records that p stopped, failed when err is set; the job fails
+// when the last peer leaves with work left.
+func (j *Job) leave(p peer.ID, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.workers--
+	if err != nil {
+		j.peers[p] = false
+		slog.Debug("fast path: peer dropped", "peer", p, "root", j.root, "err", err)
+	}
+	if j.workers > 0 || j.over {
+		return
+	}
+	for _, s := range j.spans {
+		if s.next <= s.to {
+			if err == nil {
+				err = errors.New("no peer left")
+			}
+			if j.ctx.Err() != nil {
+				err = j.ctx.Err()
+			}
+			j.endLocked(fmt.Errorf("fast path %s: %w", j.root, err))
+			return
+		}
+	}
+}
+
+// errSpanDone ends a stream whose span was finished or cut short by a
+// peer that took its second half.
+var errSpanDone = errors.New("span done")
+
+// stream fetches s from p as one CAR response, storing each verified
+// block and moving s.next past each leaf, until s is done.
+func (j *Job) stream(p peer.ID, s *span) error {
+	ctx, cancel := context.WithCancel(j.ctx)
+	defer cancel()
+	j.mu.Lock()
+	from, to := s.next, s.to
+	j.mu.Unlock()
+	// A stream that delivers nothing for StallTimeout is dropped.
+	stall := time.AfterFunc(j.f.opts.StallTimeout, cancel)
+	defer stall.Stop()
+
+	path := fmt.Sprintf("/ipfs/%s?format=car&dag-scope=entity&entity-bytes=%d:%d", j.root, from, to)
+	resp, err := j.f.client.get(ctx, p, path, acceptCAR)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("entity-bytes %d:%d: %s", from, to, resp.Status)
+	}
+	params := trustless.Params{Scope: "entity", From: from, To: to, HasTo: true}
+	err = trustless.ReadCAR(resp.Body, j.root, params, func(b trustless.Block) error {
+		stall.Reset(j.f.opts.StallTimeout)
+		blk, err := blocks.NewBlockWithCid(b.Data, b.CID)
+		if err != nil {
+			return err
+		}
+		if err := j.store(ctx, blk); err != nil {
+			return fmt.Errorf("store %s: %w", b.CID, err)
+		}
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		j.have[b.CID] = struct{}{}
+		j.got[p] += int64(len(b.Data))
+		if b.Len > 0 {
+			s.next = max(s.next, b.Off+b.Len)
+		}
+		j.broadcastLocked()
+		if s.next > s.to {
+			return errSpanDone
+		}
+		return nil
+	})
+	if err == nil || errors.Is(err, errSpanDone) {
+		j.mu.Lock()
+		// The response covered the whole request, which may have
+		// reached past a span cut short meanwhile.
+		s.next = max(s.next, min(to, s.to)+1)
+		j.mu.Unlock()
+		return nil
+	}
+	if ctx.Err() != nil && j.ctx.Err() == nil {
+		err = fmt.Errorf("stalled for %s: %w", j.f.opts.StallTimeout, err)
+	}
+	return fmt.Errorf("entity-bytes %d:%d: %w", from, to, err)
+}

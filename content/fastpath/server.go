@@ -1,0 +1,120 @@
+// Package fastpath moves content between peers as trustless-gateway CAR
+// streams over libp2p (HTTP over libp2p streams, go-libp2p's p2p/http), in
+// place of Bitswap when both peers speak it.
+//
+// Bitswap asks for blocks in batches and its client waits at least 20 ms
+// before each batch goes out; a CAR stream carries a whole file, or a byte
+// range of it, in one response at the speed of the connection. The
+// receiver checks every block against the CID its verified parent names
+// (content/trustless) before storing it, so a peer can send nothing but the
+// right blocks in the right order.
+//
+// Server answers on Kubo's protocol for its experimental gateway over
+// libp2p (/ipfs/gateway, served at "/" through the well-known resource), so
+// a Kubo with Experimental.GatewayOverLibp2p can fetch from Cairn and be
+// fetched from. Fetcher splits a file across every connected peer that
+// holds it.
+package fastpath
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cairnnet/cairn/content/trustless"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/gateway"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	libp2phttp "github.com/libp2p/go-libp2p/p2p/http"
+	gostream "github.com/libp2p/go-libp2p/p2p/net/gostream"
+)
+
+// ProtocolID names the trustless gateway among a peer's HTTP protocols; the
+// same as Kubo's.
+const ProtocolID protocol.ID = "/ipfs/gateway"
+
+// serveTimeout bounds how long the server waits for a block it is about to
+// send. It serves only what it holds, so the wait is a disk read.
+const serveTimeout = 10 * time.Second
+
+// Server serves the blocks a node holds to its peers as a trustless
+// gateway: raw blocks and CARs, never deserialized files, and never
+// fetching from the network on a peer's behalf.
+//
+// It serves libp2phttp's protocol (HTTP/1.1 on /http/1.1 streams, the
+// well-known protocol list) with a plain http.Server over a gostream
+// listener, as libp2phttp.Host does inside, rather than through Host.Serve:
+// Serve refuses to start while the host has no address of its own (a node
+// reachable only through relays), and Server.Close also ends the requests
+// in flight.
+type Server struct {
+	srv  *http.Server
+	done chan struct{}
+	err  error
+	once sync.Once
+}
+
+// NewServer starts serving local, a block service that reads the node's
+// store without an exchange, to peers of h, until Close.
+func NewServer(h host.Host, local blockservice.BlockService) (*Server, error) {
+	backend, err := trustless.NewBackend(local)
+	if err != nil {
+		return nil, fmt.Errorf("fastpath: %w", err)
+	}
+	gw := gateway.NewHandler(gateway.Config{
+		// Peers verify what they get; nothing else is served to them.
+		DeserializedResponses: false,
+		NoDNSLink:             true,
+		RetrievalTimeout:      serveTimeout,
+		MaxConcurrentRequests: gateway.DefaultMaxConcurrentRequests,
+		// Turns on boxo's check of the root before a CAR starts, so a
+		// peer asking for content this node lacks gets a 404 at once
+		// rather than an empty 200 (see shell/gateway.go).
+		MaxUnixFSDAGResponseSize: math.MaxInt64,
+	}, backend)
+	var wk libp2phttp.WellKnownHandler
+	wk.AddProtocolMeta(ProtocolID, libp2phttp.ProtocolMeta{Path: "/"})
+	mux := http.NewServeMux()
+	mux.Handle(libp2phttp.WellKnownProtocols, &wk)
+	mux.Handle("/ipfs/", gw)
+
+	l, err := gostream.Listen(h, libp2phttp.ProtocolIDForMultistreamSelect)
+	if err != nil {
+		return nil, fmt.Errorf("fastpath: listen: %w", err)
+	}
+	s := &Server{
+		srv: &http.Server{
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// One request per stream, as libp2phttp serves.
+				w.Header().Set("Connection", "close")
+				mux.ServeHTTP(w, r)
+			}),
+			ReadHeaderTimeout: serveTimeout,
+		},
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+		}
+	}()
+	return s, nil
+}
+
+// Close stops serving and ends the requests in flight.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		closeErr := s.srv.Close()
+		<-s.done
+		s.err = errors.Join(s.err, closeErr)
+	})
+	if s.err != nil {
+		return fmt.Errorf("fastpath: serve: %w", s.err)
+	}
+	return nil
+}

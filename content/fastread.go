@@ -1,0 +1,107 @@
+package content
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cairnnet/cairn/content/fastpath"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/exchange"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// startFast starts the fast-path fetch of root for a read that lives on
+// ctx, when root is not stored and a connected peer serves it. It returns
+// the DAG the read should go through and a cleanup to run when the read
+// ends; nil, nil when the read should use Bitswap alone.
+func (c *Content) startFast(ctx context.Context, root cid.Cid) (ipld.DAGService, *fastpath.Job) {
+	if c.fast == nil {
+		return nil, nil
+	}
+	if has, err := c.bstore.Has(ctx, root); err != nil || has {
+		return nil, nil
+	}
+	job, err := c.fast.Fetch(ctx, root, c.storeFetched)
+	if err != nil || job == nil {
+		if err != nil {
+			logger().Debug("fast path not used", "root", root, "err", err)
+		}
+		return nil, nil
+	}
+	ex := fastExchange{job: job, bstore: c.bstore, fallback: c.bserv}
+	return merkledag.NewDAGService(blockservice.New(storedStore{c.bstore}, ex)), job
+}
+
+// storeFetched keeps a block the fast path verified, unless the store is
+// full.
+func (c *Content) storeFetched(ctx context.Context, b blocks.Block) error {
+	if err := c.sized.errIfFull(); err != nil {
+		return err
+	}
+	// AddBlock also tells Bitswap, so peers asking this node get it too.
+	return c.bserv.AddBlock(ctx, b)
+}
+
+// fastExchange gives a read the blocks of a fast-path job as the job
+// stores them, and fetches through Bitswap what the job does not bring
+// (it failed, or the block is outside the file it fetches).
+type fastExchange struct {
+	job      *fastpath.Job
+	bstore   blockstore.Blockstore
+	fallback blockservice.BlockService
+}
+
+var _ exchange.Interface = fastExchange{}
+
+// GetBlock waits for the job to store k, else fetches it through Bitswap.
+func (e fastExchange) GetBlock(ctx context.Context, k cid.Cid) (blocks.Block, error) {
+	if e.job.Wait(ctx, k) {
+		if b, err := e.bstore.Get(ctx, k); err == nil {
+			return b, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The fallback stores what it fetches.
+	return e.fallback.GetBlock(ctx, k)
+}
+
+// GetBlocks gets ks in order, as GetBlock does.
+func (e fastExchange) GetBlocks(ctx context.Context, ks []cid.Cid) (<-chan blocks.Block, error) {
+	out := make(chan blocks.Block, len(ks))
+	go func() {
+		defer close(out)
+		for _, k := range ks {
+			b, err := e.GetBlock(ctx, k)
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					logger().Debug("fast read: block not fetched", "cid", k, "err", err)
+				}
+				return
+			}
+			out <- b
+		}
+	}()
+	return out, nil
+}
+
+// NotifyNewBlocks does nothing: the blocks a read sees are already stored
+// and announced by whoever stored them.
+func (fastExchange) NotifyNewBlocks(context.Context, ...blocks.Block) error { return nil }
+
+// Close does nothing; the job is closed by the read that started it.
+func (fastExchange) Close() error { return nil }
+
+// storedStore is the blockstore under a fast read's block service. Every
+// block its exchange returns was stored already, by the job or by the
+// Bitswap fallback, so the block service's write-back after a fetch is
+// skipped: it would hash and write each block a second time.
+type storedStore struct{ blockstore.Blockstore }
+
+func (storedStore) Put(context.Context, blocks.Block) error       { return nil }
+func (storedStore) PutMany(context.Context, []blocks.Block) error { return nil }

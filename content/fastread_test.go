@@ -1,0 +1,142 @@
+package content
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cairnnet/cairn/content/fastpath"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// connectIdentified connects h to each of peers and waits for identify,
+// after which h knows the protocols they speak.
+func connectIdentified(t *testing.T, h host.Host, peers ...host.Host) {
+	t.Helper()
+	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	want := make(map[peer.ID]bool)
+	for _, p := range peers {
+		want[p.ID()] = true
+		if err := h.Connect(testContext(t), peer.AddrInfo{ID: p.ID(), Addrs: p.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.After(10 * time.Second)
+	for len(want) > 0 {
+		select {
+		case e := <-sub.Out():
+			delete(want, e.(event.EvtPeerIdentificationCompleted).Peer)
+		case <-deadline:
+			t.Fatalf("identify did not complete with %d peers", len(want))
+		}
+	}
+}
+
+// TestReadThroughTheFastPath: a file held by three connected peers is read
+// from them as CAR streams, not through Bitswap.
+func TestReadThroughTheFastPath(t *testing.T) {
+	ctx := testContext(t)
+	data := randomBytes(12<<20+5, 21)
+	var providers []host.Host
+	var root ImportResult
+	for range 3 {
+		h := newHost(t)
+		c := newTestContent(t, h, nil, NewMemoryDatastore(), DefaultConfig())
+		root = importBytes(t, c, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10})
+		providers = append(providers, h)
+	}
+	hB := newHost(t)
+	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
+	connectIdentified(t, hB, providers...)
+
+	nd, err := b.Node(ctx, root.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readNode(t, nd); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
+	}
+	st, err := b.bswap.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.BlocksReceived != 0 {
+		t.Fatalf("%d blocks came through Bitswap, want all through the fast path", st.BlocksReceived)
+	}
+}
+
+// dyingStore serves blocks until after gets of them, then closes kill:
+// a provider that crashes in the middle of a transfer.
+type dyingStore struct {
+	blockstore.Blockstore
+	after int64
+	gets  atomic.Int64
+	kill  host.Host
+}
+
+func (s *dyingStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, error) {
+	if n := s.gets.Add(1); n == s.after {
+		go s.kill.Close()
+	} else if n > s.after {
+		return nil, errors.New("provider gone")
+	}
+	return s.Blockstore.Get(ctx, k)
+}
+
+// TestFastPathFallsBackToBitswap: the only peer serving the fast path
+// dies mid-transfer; the read completes through Bitswap from a peer that
+// speaks only Bitswap (as Kubo does by default).
+func TestFastPathFallsBackToBitswap(t *testing.T) {
+	ctx := testContext(t)
+	data := randomBytes(16<<20, 22)
+
+	bitswapOnly := DefaultConfig()
+	bitswapOnly.FastPath = false
+	hSlow := newHost(t)
+	slow := newTestContent(t, hSlow, nil, NewMemoryDatastore(), bitswapOnly)
+	root := importBytes(t, slow, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10})
+
+	// The fast peer serves the same blocks, and dies after a few.
+	hFast := newHost(t)
+	srv, err := fastpath.NewServer(hFast, blockservice.New(&dyingStore{Blockstore: slow.bstore, after: 8, kill: hFast}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+
+	hB := newHost(t)
+	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
+	connectIdentified(t, hB, hFast, hSlow)
+
+	nd, err := b.Node(ctx, root.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readNode(t, nd); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
+	}
+	st, err := b.bswap.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.BlocksReceived == 0 {
+		t.Fatal("no block came through Bitswap, though the fast peer died")
+	}
+	if st.BlocksReceived >= uint64(len(data)>>18) {
+		t.Fatalf("%d blocks came through Bitswap: the fast path fetched nothing", st.BlocksReceived)
+	}
+}
