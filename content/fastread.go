@@ -33,17 +33,17 @@ func (c *Content) startFast(ctx context.Context, root cid.Cid) (ipld.DAGService,
 		return nil, nil
 	}
 	ex := fastExchange{job: job, bstore: c.bstore, fallback: c.bserv}
-	return merkledag.NewDAGService(blockservice.New(storedStore{c.bstore}, ex)), job
+	return merkledag.NewDAGService(blockservice.New(readStore{c.bstore, job}, ex)), job
 }
 
 // storeFetched keeps a block the fast path verified, unless the store is
-// full.
+// full. The verifying store does not hash it again.
 func (c *Content) storeFetched(ctx context.Context, b blocks.Block) error {
 	if err := c.sized.errIfFull(); err != nil {
 		return err
 	}
 	// AddBlock also tells Bitswap, so peers asking this node get it too.
-	return c.bserv.AddBlock(ctx, b)
+	return c.bserv.AddBlock(ctx, verifiedBlock{b})
 }
 
 // fastExchange gives a read the blocks of a fast-path job as the job
@@ -57,9 +57,13 @@ type fastExchange struct {
 
 var _ exchange.Interface = fastExchange{}
 
-// GetBlock waits for the job to store k, else fetches it through Bitswap.
+// GetBlock waits for the job to verify k, else fetches it through
+// Bitswap.
 func (e fastExchange) GetBlock(ctx context.Context, k cid.Cid) (blocks.Block, error) {
 	if e.job.Wait(ctx, k) {
+		if b, ok := e.job.Block(k); ok {
+			return b, nil
+		}
 		if b, err := e.bstore.Get(ctx, k); err == nil {
 			return b, nil
 		}
@@ -97,11 +101,22 @@ func (fastExchange) NotifyNewBlocks(context.Context, ...blocks.Block) error { re
 // Close does nothing; the job is closed by the read that started it.
 func (fastExchange) Close() error { return nil }
 
-// storedStore is the blockstore under a fast read's block service. Every
-// block its exchange returns was stored already, by the job or by the
-// Bitswap fallback, so the block service's write-back after a fetch is
-// skipped: it would hash and write each block a second time.
-type storedStore struct{ blockstore.Blockstore }
+// readStore is the blockstore under a fast read's block service. It
+// gives the blocks the job holds in memory without a disk read, and skips
+// the block service's write-back after a fetch: every block its exchange
+// returns was stored already, by the job or by the Bitswap fallback, and
+// writing it again would hash and write it a second time.
+type readStore struct {
+	blockstore.Blockstore
+	job *fastpath.Job
+}
 
-func (storedStore) Put(context.Context, blocks.Block) error       { return nil }
-func (storedStore) PutMany(context.Context, []blocks.Block) error { return nil }
+func (s readStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, error) {
+	if b, ok := s.job.Block(k); ok {
+		return b, nil
+	}
+	return s.Blockstore.Get(ctx, k)
+}
+
+func (readStore) Put(context.Context, blocks.Block) error       { return nil }
+func (readStore) PutMany(context.Context, []blocks.Block) error { return nil }

@@ -21,7 +21,7 @@ import (
 
 // connectIdentified connects h to each of peers and waits for identify,
 // after which h knows the protocols they speak.
-func connectIdentified(t *testing.T, h host.Host, peers ...host.Host) {
+func connectIdentified(t testing.TB, h host.Host, peers ...host.Host) {
 	t.Helper()
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
@@ -31,7 +31,7 @@ func connectIdentified(t *testing.T, h host.Host, peers ...host.Host) {
 	want := make(map[peer.ID]bool)
 	for _, p := range peers {
 		want[p.ID()] = true
-		if err := h.Connect(testContext(t), peer.AddrInfo{ID: p.ID(), Addrs: p.Addrs()}); err != nil {
+		if err := h.Connect(t.Context(), peer.AddrInfo{ID: p.ID(), Addrs: p.Addrs()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,36 +26,52 @@ func BenchmarkFetch(b *testing.B) {
 		{"flatfs-durable", func(b *testing.B) datastore.Batching { return openBenchStore(b, true) }},
 		{"flatfs", func(b *testing.B) datastore.Batching { return openBenchStore(b, false) }},
 	}
-	for _, st := range stores {
-		b.Run(st.name, func(b *testing.B) {
-			routing := newFakeRouting()
-			hA := benchHost(b)
-			a := benchContent(b, hA, routing.routerFor(hA), NewMemoryDatastore())
-			res, err := a.Import(b.Context(), randomStream(size, 9), ImportOptions{CIDVersion: -1, Pin: true})
-			if err != nil {
-				b.Fatal(err)
+	for _, fast := range []bool{false, true} {
+		for _, st := range stores {
+			name := "bitswap/" + st.name
+			if fast {
+				name = "fastpath/" + st.name
 			}
-			routing.waitAnnounced(b, res.Cid)
-			b.SetBytes(size)
-			for b.Loop() {
-				b.StopTimer()
-				hB := benchHost(b)
-				fetcher := benchContent(b, hB, routing.routerFor(hB), st.open(b))
-				b.StartTimer()
-				nd, err := fetcher.Node(b.Context(), res.Cid)
-				if err != nil {
-					b.Fatal(err)
-				}
-				n, err := io.Copy(io.Discard, nd.(files.File))
-				if err != nil || n != size {
-					b.Fatalf("read %d of %d bytes: %v", n, size, err)
-				}
-				b.StopTimer()
-				fetcher.Close()
-				hB.Close()
-				b.StartTimer()
-			}
-		})
+			b.Run(name, func(b *testing.B) { benchFetch(b, size, fast, st.open) })
+		}
+	}
+}
+
+// benchFetch times one peer reading a file of size from another over
+// Bitswap (found through the router) or the fast path (connected).
+func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datastore.Batching) {
+	routing := newFakeRouting()
+	hA := benchHost(b)
+	a := benchContent(b, hA, routing.routerFor(hA), NewMemoryDatastore())
+	res, err := a.Import(b.Context(), randomStream(size, 9), ImportOptions{CIDVersion: -1, Pin: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	routing.waitAnnounced(b, res.Cid)
+	b.SetBytes(size)
+	for b.Loop() {
+		b.StopTimer()
+		hB := benchHost(b)
+		fetcher := benchContent(b, hB, routing.routerFor(hB), open(b))
+		if fast {
+			connectIdentified(b, hB, hA)
+		}
+		b.StartTimer()
+		nd, err := fetcher.Node(b.Context(), res.Cid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, nd.(files.File))
+		if err != nil || n != size {
+			b.Fatalf("read %d of %d bytes: %v", n, size, err)
+		}
+		b.StopTimer()
+		if st, err := fetcher.bswap.Stat(); err != nil || (fast && st.BlocksReceived > 0) {
+			b.Fatalf("fast path not used: %d blocks through Bitswap (%v)", st.BlocksReceived, err)
+		}
+		fetcher.Close()
+		hB.Close()
+		b.StartTimer()
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 )
 
 // Defaults of Options.
@@ -43,6 +44,16 @@ const joinGrace = 20 * time.Millisecond
 const (
 	stealMin  = 2 << 20
 	alignment = 1 << 20
+)
+
+// Memory a job holds for the read it feeds: verified blocks waiting to be
+// written (the write queue), and the last blocks written. A reader that
+// keeps up with the network gets every block from memory, so the store's
+// write is off its path and its read-back (a disk read and a second hash)
+// never happens.
+const (
+	writeQueue  = 32       // blocks verified, not yet stored
+	recentBytes = 32 << 20 // bytes of stored blocks kept for the reader
 )
 
 const (
@@ -100,7 +111,9 @@ type probe struct {
 // (the caller then uses Bitswap). The Job runs until the file is fetched,
 // every peer has failed, or ctx ends; Close it when done.
 func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store Store) (*Job, error) {
-	peers := f.candidates()
+	waitCtx, cancel := context.WithTimeout(ctx, f.opts.ProbeTimeout)
+	peers := f.candidates(waitCtx)
+	cancel()
 	if len(peers) == 0 {
 		return nil, nil
 	}
@@ -169,10 +182,22 @@ collect:
 }
 
 // candidates are connected peers that offer HTTP over libp2p, at most
-// MaxPeers of them, in random order so that load spreads.
-func (f *Fetcher) candidates() []peer.ID {
+// MaxPeers of them, in random order so that load spreads. A peer connected
+// a moment ago may not have told its protocols yet: identify is waited for
+// (until ctx ends), or the first fetch after a connect would always go to
+// Bitswap.
+func (f *Fetcher) candidates(ctx context.Context) []peer.ID {
+	ids, _ := f.host.(interface{ IDService() identify.IDService })
 	var out []peer.ID
 	for _, p := range f.host.Network().Peers() {
+		if ids != nil {
+			if conns := f.host.Network().ConnsToPeer(p); len(conns) > 0 {
+				select {
+				case <-ids.IDService().IdentifyWait(conns[0]):
+				case <-ctx.Done():
+				}
+			}
+		}
 		if f.client.speaksHTTP(p) {
 			out = append(out, p)
 		}
@@ -220,17 +245,28 @@ type Job struct {
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
 
+	// Verified blocks go to the store through queue, written by one
+	// goroutine (writer) so that a slow disk does not stall the streams
+	// until the queue is full.
+	queue      chan blocks.Block
+	writer     sync.WaitGroup
+	closeQueue sync.Once
+
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change below
 	spans   []*span
-	have    map[cid.Cid]struct{}
-	peers   map[peer.ID]bool  // joined; false once failed
-	got     map[peer.ID]int64 // verified block bytes from each peer
+	have    map[cid.Cid]struct{}     // verified: in mem or stored
+	mem     map[cid.Cid]blocks.Block // queued, or among the recent
+	recent  []blocks.Block           // stored, oldest first
+	recentN int                      // bytes in recent
+	peers   map[peer.ID]bool         // joined; false once failed
+	got     map[peer.ID]int64        // verified block bytes from each peer
 	workers int
 	started bool
 	over    bool
 	err     error
 	ended   chan struct{}
+	begun   time.Time
 }
 
 func newJob(ctx context.Context, f *Fetcher, root cid.Cid, store Store) *Job {
@@ -242,8 +278,67 @@ func newJob(ctx context.Context, f *Fetcher, root cid.Cid, store Store) *Job {
 		got:     make(map[peer.ID]int64),
 		ended:   make(chan struct{}),
 	}
+	j.begun = time.Now()
 	j.ctx, j.stop = context.WithCancel(ctx)
+	j.mem = make(map[cid.Cid]blocks.Block)
+	j.queue = make(chan blocks.Block, writeQueue)
+	j.writer.Go(j.write)
 	return j
+}
+
+// write stores queued blocks until the queue is closed. It goes on after
+// the job is cancelled: the blocks are verified, and the queue is short.
+func (j *Job) write() {
+	ctx := context.WithoutCancel(j.ctx)
+	failed := false
+	for b := range j.queue {
+		if failed {
+			continue
+		}
+		if err := j.store(ctx, b); err != nil {
+			// Every later block would fail the same way (a full
+			// store, a broken disk): the job ends, the read falls
+			// back to Bitswap, which meets the same error.
+			failed = true
+			j.end(fmt.Errorf("store %s: %w", b.Cid(), err))
+			continue
+		}
+		j.mu.Lock()
+		j.recent = append(j.recent, b)
+		j.recentN += len(b.RawData())
+		for j.recentN > recentBytes && len(j.recent) > 1 {
+			old := j.recent[0]
+			j.recent = j.recent[1:]
+			j.recentN -= len(old.RawData())
+			delete(j.mem, old.Cid())
+		}
+		j.mu.Unlock()
+	}
+}
+
+// keep makes a verified block available to readers at once and queues it
+// for the store.
+func (j *Job) keep(ctx context.Context, b blocks.Block) error {
+	j.mu.Lock()
+	j.have[b.Cid()] = struct{}{}
+	j.mem[b.Cid()] = b
+	j.broadcastLocked()
+	j.mu.Unlock()
+	select {
+	case j.queue <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Block returns c from the job's memory: verified, and queued for the
+// store or stored a moment ago.
+func (j *Job) Block(c cid.Cid) (blocks.Block, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b, ok := j.mem[c]
+	return b, ok
 }
 
 // start stores the root block and plans the fetch of the rest from
@@ -332,10 +427,13 @@ func (j *Job) Wait(ctx context.Context, c cid.Cid) bool {
 	}
 }
 
-// Close stops the job and waits for its streams to end.
+// Close stops the job and waits for its streams to end and the blocks
+// they verified to be stored. Safe to call twice.
 func (j *Job) Close() {
 	j.stop()
 	j.wg.Wait()
+	j.closeQueue.Do(func() { close(j.queue) })
+	j.writer.Wait()
 	j.end(context.Canceled)
 }
 
@@ -351,6 +449,12 @@ func (j *Job) endLocked(err error) {
 		return
 	}
 	j.over, j.err = true, err
+	var got int64
+	for _, n := range j.got {
+		got += n
+	}
+	slog.Debug("fast path: fetch over", "root", j.root, "peers", len(j.peers), "bytes", got,
+		"took", time.Since(j.begun), "err", err)
 	close(j.ended)
 	j.broadcastLocked()
 	j.stop()
@@ -507,17 +611,15 @@ func (j *Job) stream(p peer.ID, s *span) error {
 		if err != nil {
 			return err
 		}
-		if err := j.store(ctx, blk); err != nil {
-			return fmt.Errorf("store %s: %w", b.CID, err)
+		if err := j.keep(ctx, blk); err != nil {
+			return err
 		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		j.have[b.CID] = struct{}{}
 		j.got[p] += int64(len(b.Data))
 		if b.Len > 0 {
 			s.next = max(s.next, b.Off+b.Len)
 		}
-		j.broadcastLocked()
 		if s.next > s.to {
 			return errSpanDone
 		}

@@ -27,7 +27,7 @@ import (
 
 const testTimeout = 60 * time.Second
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel)
@@ -35,7 +35,7 @@ func testContext(t *testing.T) context.Context {
 }
 
 // newHost starts a libp2p host on loopback TCP, closed when the test ends.
-func newHost(t *testing.T) host.Host {
+func newHost(t testing.TB) host.Host {
 	t.Helper()
 	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableMetrics())
 	if err != nil {
@@ -58,7 +58,7 @@ type file struct {
 
 // newFile imports n random bytes with 256 KiB raw leaves and 16 links per
 // node, so that a few MiB make a tree two levels deep.
-func newFile(t *testing.T, n int, seed uint64) *file {
+func newFile(t testing.TB, n int, seed uint64) *file {
 	t.Helper()
 	data := make([]byte, n)
 	var key [32]byte
@@ -80,7 +80,7 @@ func newFile(t *testing.T, n int, seed uint64) *file {
 }
 
 // serve starts a fast-path server on a new host for the blocks in bs.
-func serve(t *testing.T, bs blockstore.Blockstore) host.Host {
+func serve(t testing.TB, bs blockstore.Blockstore) host.Host {
 	t.Helper()
 	h := newHost(t)
 	s, err := NewServer(h, blockservice.New(bs, nil))
@@ -93,7 +93,7 @@ func serve(t *testing.T, bs blockstore.Blockstore) host.Host {
 
 // connect connects h to each of peers and waits until identify has run on
 // each connection, so that h knows which protocols they speak.
-func connect(t *testing.T, h host.Host, peers ...host.Host) {
+func connect(t testing.TB, h host.Host, peers ...host.Host) {
 	t.Helper()
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
@@ -125,7 +125,7 @@ type fetcher struct {
 	bs blockstore.Blockstore
 }
 
-func newFetcher(t *testing.T, opts Options) *fetcher {
+func newFetcher(t testing.TB, opts Options) *fetcher {
 	t.Helper()
 	h := newHost(t)
 	return &fetcher{Fetcher: NewFetcher(h, opts), h: h, bs: newStore()}
@@ -150,6 +150,8 @@ func (f *fetcher) fetch(t *testing.T, root cid.Cid) *Job {
 	case <-ctx.Done():
 		t.Fatal("fetch did not end")
 	}
+	// Close waits for the blocks still queued for the store.
+	j.Close()
 	return j
 }
 
