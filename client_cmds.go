@@ -73,7 +73,7 @@ var clientUsage = map[string]string{
 	"version":   usageLine("version [--all]", "show the daemon's version"),
 	"addrs":     usageLine("addrs [--local]", "list the addresses known for each peer (--local: the daemon's own)"),
 	"routing":   usageLine("routing [lan|wan]", "show the DHT routing tables: buckets, peers, when each was last useful"),
-	"stats":     usageLine("stats provide", "show reproviding: keys announced, durations, interval, last run"),
+	"stats":     usageLine("stats provide|bitswap|fastpath [-v]", "reproviding; Kubo's Bitswap counters (-v: partners); fast-path fetches, fallbacks, bytes"),
 	"pin":       usageLine("pin add|rm|ls [CID...]", "pin (--recursive=false: the block alone), unpin, or list pins (--type all|recursive|direct|indirect)"),
 	"repo":      usageLine("repo gc|stat|verify", "remove unpinned blocks; show blocks, bytes and storage_max; re-hash every block"),
 	"dag":       usageLine("dag export CID | import FILE...", "write a DAG as a CARv1 to stdout; import CARs, verified, roots pinned (--pin-roots=false)"),

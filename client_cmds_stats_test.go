@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cairnnet/cairn/shell"
 	"github.com/cairnnet/cairn/shell/shelltest"
+	"github.com/ipfs/go-cid"
 )
 
 // provideStatsNode is the fake node plus provider counters.
@@ -72,8 +74,65 @@ func TestCLIStatsProvide(t *testing.T) {
 	}
 }
 
+func TestCLIStatsBitswap(t *testing.T) {
+	n := provideStatsNode{Backend: shelltest.New()}
+	want := shelltest.RawCid([]byte("wanted"))
+	partner := shelltest.PeerID(1).String()
+	n.Bitswap = shell.BitswapStats{
+		Wantlist: []cid.Cid{want}, Peers: []string{partner},
+		BlocksReceived: 40, DataReceived: 10 << 20, BlocksSent: 3, DataSent: 786432,
+	}
+	repo := statsRepo(t, n)
+	out := cliOK(t, "stats", "bitswap", "--repo", repo)
+	// Kubo's lines, in Kubo's order.
+	wantOut := "bitswap status\n" +
+		"\tblocks received: 40\n" +
+		"\tblocks sent: 3\n" +
+		"\tdata received: 10485760\n" +
+		"\tdata sent: 786432\n" +
+		"\tdup blocks received: 0\n" +
+		"\tdup data received: 0\n" +
+		"\twantlist [1 keys]\n" +
+		"\t\t" + want.String() + "\n" +
+		"\tpartners [1]\n"
+	if out != wantOut {
+		t.Errorf("output:\n%s\nwant:\n%s", out, wantOut)
+	}
+	if out := cliOK(t, "stats", "bitswap", "-v", "--repo", repo); out != wantOut+"\t\t"+partner+"\n" {
+		t.Errorf("-v output lacks the partner:\n%s", out)
+	}
+}
+
+func TestCLIStatsBitswapOffline(t *testing.T) {
+	n := provideStatsNode{Backend: shelltest.New()}
+	n.BitswapErr = fmt.Errorf("bitswap stats: %w", shell.ErrOffline)
+	_, err := cliRun(t, "stats", "bitswap", "--repo", statsRepo(t, n))
+	if err == nil || !strings.Contains(err.Error(), "unable to run offline") {
+		t.Fatalf("cairn stats bitswap on an offline node: %v", err)
+	}
+}
+
+func TestCLIStatsFastPath(t *testing.T) {
+	n := provideStatsNode{Backend: shelltest.New()}
+	n.FastPath = shell.FastPathStats{
+		Fetches: 3, FilesFetched: 2, FellBack: 1, BlocksReceived: 50,
+		BytesReceived: 12582912, PeersDropped: 1, BytesServed: 4194304,
+	}
+	out := cliOK(t, "stats", "fastpath", "--repo", statsRepo(t, n))
+	want := "Fetches:        3\n" +
+		"FilesFetched:   2\n" +
+		"FellBack:       1\n" +
+		"BlocksReceived: 50\n" +
+		"BytesReceived:  12582912\n" +
+		"PeersDropped:   1\n" +
+		"BytesServed:    4194304\n"
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
 func TestCLIStatsUsage(t *testing.T) {
-	for _, args := range [][]string{{"stats"}, {"stats", "bitswap"}, {"stats", "provide", "extra"}} {
+	for _, args := range [][]string{{"stats"}, {"stats", "wantlist"}, {"stats", "bitswap", "fastpath"}, {"stats", "provide", "extra"}} {
 		if _, err := cliRun(t, args...); !errors.Is(err, errUsage) {
 			t.Errorf("cairn %s: %v, want a usage error", strings.Join(args, " "), err)
 		}

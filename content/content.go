@@ -221,10 +221,17 @@ func (c *Content) begin(ctx context.Context) (context.Context, func(), error) {
 
 // Node opens root as a boxo files.Node: a files.File for a UnixFS file or raw
 // block, a files.Directory for a directory. Blocks are read from the store or
-// fetched from peers (one Bitswap session per Node) as the caller reads, for
-// as long as ctx lives: cancel ctx when done with the node, which ends the
-// session.
+// fetched from peers (the fast path from peers that serve it, else one
+// Bitswap session per Node) as the caller reads, for as long as ctx lives:
+// cancel ctx when done with the node, which ends the fetch.
 func (c *Content) Node(ctx context.Context, root cid.Cid) (files.Node, error) {
+	return c.NodeRange(ctx, root, 0, -1)
+}
+
+// NodeRange is Node for a reader that wants only length bytes (length < 0:
+// all) of the file from offset: the fast path fetches only those. Reading
+// outside them still works, through Bitswap.
+func (c *Content) NodeRange(ctx context.Context, root cid.Cid, offset, length int64) (files.Node, error) {
 	// The session lives on ctx, not on the call's context, because reads
 	// go on after Node returns; Close still ends them by stopping Bitswap.
 	ctx = blockservice.ContextWithSession(ctx, c.bserv)
@@ -239,7 +246,12 @@ func (c *Content) Node(ctx context.Context, root cid.Cid) (files.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	dag, job := c.startFast(bgCtx, root)
+	to := int64(-1)
+	if length >= 0 {
+		// At least one byte, or a zero length would read as "to the end".
+		to = offset + max(length, 1) - 1
+	}
+	dag, job := c.startFast(bgCtx, root, offset, to)
 	if dag == nil {
 		dag = c.dag
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
 	pin "github.com/ipfs/boxo/pinning/pinner"
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	ipld "github.com/ipfs/go-ipld-format"
@@ -115,7 +116,7 @@ func (c *Content) ImportNode(ctx context.Context, nd files.Node, opts ImportOpti
 	// and with the 8 MiB default the daemon's peak RSS during a 1 GiB add
 	// was 250 MiB; with this, 175 MiB. Many small files still go 128 to a
 	// commit (the node bound is shared by the parallel commits too).
-	batch := ipld.NewBufferedDAG(ctx, c.dag,
+	batch := ipld.NewBufferedDAG(ctx, importedDAG{c.dag, c.bserv},
 		ipld.MaxSizeBatchOption(importBatchBytes),
 		ipld.MaxNodesBatchOption(128*runtime.NumCPU()))
 	b.dag = batch
@@ -260,4 +261,24 @@ func (d *recordingDAG) AddMany(ctx context.Context, nds []ipld.Node) error {
 		d.keys = append(d.keys, nd.Cid())
 	}
 	return d.DAGService.AddMany(ctx, nds)
+}
+
+// importedDAG writes the blocks an import made. Their CIDs were computed
+// from their bytes a moment before, so the verifying store does not hash
+// them a second time (a full SHA-256 pass over every byte added).
+type importedDAG struct {
+	ipld.DAGService
+	bserv blockservice.BlockService
+}
+
+func (d importedDAG) Add(ctx context.Context, nd ipld.Node) error {
+	return d.bserv.AddBlock(ctx, verifiedBlock{nd})
+}
+
+func (d importedDAG) AddMany(ctx context.Context, nds []ipld.Node) error {
+	bs := make([]blocks.Block, len(nds))
+	for i, nd := range nds {
+		bs[i] = verifiedBlock{nd}
+	}
+	return d.bserv.AddBlocks(ctx, bs)
 }

@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 
@@ -164,6 +165,43 @@ func (b *backend) ProvideStats() (shell.ProvideStats, error) {
 		out.LastRun = &st.LastRun
 	}
 	return out, nil
+}
+
+// BitswapStats reports content's Bitswap counters in Kubo's shape; an
+// offline node's error wraps shell.ErrOffline.
+func (b *backend) BitswapStats() (shell.BitswapStats, error) {
+	st, err := b.n.content.BitswapStats()
+	if errors.Is(err, content.ErrOffline) {
+		return shell.BitswapStats{}, fmt.Errorf("%w: %w", shell.ErrOffline, err)
+	}
+	if err != nil {
+		return shell.BitswapStats{}, err
+	}
+	return shell.BitswapStats{
+		Wantlist:         st.Wantlist,
+		Peers:            st.Peers,
+		BlocksReceived:   st.BlocksReceived,
+		DataReceived:     st.DataReceived,
+		DupBlksReceived:  st.DupBlksReceived,
+		DupDataReceived:  st.DupDataReceived,
+		MessagesReceived: st.MessagesReceived,
+		BlocksSent:       st.BlocksSent,
+		DataSent:         st.DataSent,
+	}, nil
+}
+
+// FastPathStats reports content's fast-path counters.
+func (b *backend) FastPathStats() shell.FastPathStats {
+	st := b.n.content.FastPathStats()
+	return shell.FastPathStats{
+		Fetches:        st.Fetches,
+		FilesFetched:   st.FilesFetched,
+		FellBack:       st.FellBack,
+		BlocksReceived: st.BlocksReceived,
+		BytesReceived:  st.BytesReceived,
+		PeersDropped:   st.PeersDropped,
+		BytesServed:    st.BytesServed,
+	}
 }
 
 // Pins, GC, repo stat and verify, and CAR import and export: the shell's

@@ -52,11 +52,13 @@ type Backend interface {
 	// RoutingTables describes the DHTs' routing tables (stats/dht).
 	RoutingTables(ctx context.Context) ([]RoutingTable, error)
 
-	// Pins (pin.go), garbage collection, stat and verify (repo.go), and
-	// CAR import and export (dag.go).
+	// Pins (pin.go), garbage collection, stat and verify (repo.go), CAR
+	// import and export (dag.go), and exchange statistics
+	// (stats_exchange.go).
 	PinBackend
 	RepoBackend
 	DAGBackend
+	ExchangeStatsBackend
 }
 
 // Identity is the node's self-description, shaped like Kubo's /api/v0/id.

@@ -66,6 +66,9 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"swarm/addrs":       s.swarmAddrs,
 		"swarm/addrs/local": s.swarmAddrsLocal,
 		"stats/dht":         s.statsDHT,
+		"stats/bitswap":     s.statsBitswap,
+		"bitswap/stat":      s.statsBitswap, // Kubo's older path for stats/bitswap
+		"stats/fastpath":    s.statsFastPath,
 	}
 	// The trustless gateway (/ipfs/, gateway.go) sits beside the API,
 	// outside its POST-only middleware.

@@ -52,8 +52,8 @@ const (
 // write is off its path and its read-back (a disk read and a second hash)
 // never happens.
 const (
-	writeQueue  = 32       // blocks verified, not yet stored
-	recentBytes = 32 << 20 // bytes of stored blocks kept for the reader
+	writeQueue  = 16       // blocks verified, not yet stored
+	recentBytes = 16 << 20 // bytes of stored blocks kept for the reader
 )
 
 const (
@@ -90,6 +90,7 @@ type Fetcher struct {
 	host   host.Host
 	client *client
 	opts   Options
+	stats  fetchCounters // stats.go
 }
 
 // NewFetcher returns a Fetcher that asks the peers h is connected to.
@@ -111,6 +112,12 @@ type probe struct {
 // (the caller then uses Bitswap). The Job runs until the file is fetched,
 // every peer has failed, or ctx ends; Close it when done.
 func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store Store) (*Job, error) {
+	return f.FetchRange(ctx, root, 0, -1, store)
+}
+
+// FetchRange is Fetch for the bytes [from, to] of the file (to < 0: to
+// its end); blocks outside the range are not fetched.
+func (f *Fetcher) FetchRange(ctx context.Context, root cid.Cid, from, to int64, store Store) (*Job, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, f.opts.ProbeTimeout)
 	peers := f.candidates(waitCtx)
 	cancel()
@@ -118,6 +125,7 @@ func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store Store) (*Job, e
 		return nil, nil
 	}
 	j := newJob(ctx, f, root, store)
+	j.from, j.to = max(from, 0), to
 	results := make(chan probe, len(peers))
 	probeCtx, cancelProbes := context.WithTimeout(j.ctx, f.opts.ProbeTimeout)
 	for _, p := range peers {
@@ -164,6 +172,7 @@ collect:
 		j.Close()
 		return nil, err
 	}
+	f.stats.fetches.Add(1)
 	// Peers that answer later join the fetch.
 	j.wg.Go(func() {
 		defer cancelProbes()
@@ -238,12 +247,13 @@ func (s *span) left() int64 { return s.to - s.next + 1 }
 // Job is one file being fetched from peers. Its methods are safe for
 // concurrent use.
 type Job struct {
-	f     *Fetcher
-	root  cid.Cid
-	store Store
-	ctx   context.Context
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
+	f        *Fetcher
+	root     cid.Cid
+	from, to int64 // the bytes asked for; to < 0 is the end
+	store    Store
+	ctx      context.Context
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
 
 	// Verified blocks go to the store through queue, written by one
 	// goroutine (writer) so that a slow disk does not stall the streams
@@ -359,7 +369,13 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 	j.started = true
 	j.have[j.root] = struct{}{}
 	if children && size > 0 {
-		j.spans = []*span{{next: 0, to: size - 1}}
+		to := size - 1
+		if j.to >= 0 {
+			to = min(j.to, to)
+		}
+		if j.from <= to {
+			j.spans = []*span{{next: j.from, to: to}}
+		}
 	}
 	j.mu.Unlock()
 	for _, p := range holders {
@@ -449,6 +465,13 @@ func (j *Job) endLocked(err error) {
 		return
 	}
 	j.over, j.err = true, err
+	switch {
+	case err == nil:
+		j.f.stats.filesFetched.Add(1)
+	case j.ctx.Err() == nil:
+		// Ended early while the read still wants the file.
+		j.f.stats.fellBack.Add(1)
+	}
 	var got int64
 	for _, n := range j.got {
 		got += n
@@ -560,6 +583,9 @@ func (j *Job) leave(p peer.ID, err error) {
 	j.workers--
 	if err != nil {
 		j.peers[p] = false
+		if j.ctx.Err() == nil {
+			j.f.stats.peersDropped.Add(1)
+		}
 		slog.Debug("fast path: peer dropped", "peer", p, "root", j.root, "err", err)
 	}
 	if j.workers > 0 || j.over {
@@ -617,6 +643,7 @@ func (j *Job) stream(p peer.ID, s *span) error {
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		j.got[p] += int64(len(b.Data))
+		j.f.stats.received(len(b.Data))
 		if b.Len > 0 {
 			s.next = max(s.next, b.Off+b.Len)
 		}

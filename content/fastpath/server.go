@@ -22,6 +22,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairnnet/cairn/content/trustless"
@@ -56,6 +57,8 @@ type Server struct {
 	done chan struct{}
 	err  error
 	once sync.Once
+
+	served atomic.Uint64 // response bytes sent (stats.go)
 }
 
 // NewServer starts serving local, a block service that reads the node's
@@ -86,16 +89,14 @@ func NewServer(h host.Host, local blockservice.BlockService) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fastpath: listen: %w", err)
 	}
-	s := &Server{
-		srv: &http.Server{
-			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				// One request per stream, as libp2phttp serves.
-				w.Header().Set("Connection", "close")
-				mux.ServeHTTP(w, r)
-			}),
-			ReadHeaderTimeout: serveTimeout,
-		},
-		done: make(chan struct{}),
+	s := &Server{done: make(chan struct{})}
+	s.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// One request per stream, as libp2phttp serves.
+			w.Header().Set("Connection", "close")
+			mux.ServeHTTP(countingWriter{w, &s.served}, r)
+		}),
+		ReadHeaderTimeout: serveTimeout,
 	}
 	go func() {
 		defer close(s.done)

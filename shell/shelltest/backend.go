@@ -40,6 +40,12 @@ type Backend struct {
 	AddProgress chan<- int64
 	// Panic, if set, is what Identity panics with.
 	Panic any
+	// Bitswap and FastPath are what the exchange statistics report
+	// (stats.go); BitswapErr, if set, fails BitswapStats (wrap
+	// shell.ErrOffline for an offline node).
+	Bitswap    shell.BitswapStats
+	BitswapErr error
+	FastPath   shell.FastPathStats
 
 	mu        sync.Mutex
 	nodes     map[cid.Cid]func() files.Node
