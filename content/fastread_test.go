@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/cairnnet/cairn/content/fastpath"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/files"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 
@@ -138,5 +140,40 @@ func TestFastPathFallsBackToBitswap(t *testing.T) {
 	}
 	if st.BlocksReceived >= uint64(len(data)>>18) {
 		t.Fatalf("%d blocks came through Bitswap: the fast path fetched nothing", st.BlocksReceived)
+	}
+}
+
+// TestReadARangeThroughTheFastPath: reading a few bytes in the middle of a
+// peer's file fetches the leaves under them, not the file.
+func TestReadARangeThroughTheFastPath(t *testing.T) {
+	ctx := testContext(t)
+	data := randomBytes(16<<20, 23)
+	hA := newHost(t)
+	a := newTestContent(t, hA, nil, NewMemoryDatastore(), DefaultConfig())
+	root := importBytes(t, a, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10})
+	hB := newHost(t)
+	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
+	connectIdentified(t, hB, hA)
+
+	const off, n = 9<<20 + 12345, 300_000
+	nd, err := b.NodeRange(ctx, root.Cid, off, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := nd.(files.File)
+	defer f.Close()
+	if _, err := f.(io.Seeker).Seek(off, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, n)
+	if _, err := io.ReadFull(f, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data[off:off+n]) {
+		t.Fatal("range read differs from the file")
+	}
+	st := b.FastPathStats()
+	if st.BytesReceived == 0 || st.BytesReceived > 3*256<<10+64<<10 {
+		t.Fatalf("%d bytes came through the fast path for a %d-byte range: want the 2-3 leaves under it", st.BytesReceived, n)
 	}
 }

@@ -22,7 +22,10 @@ import (
 // backend is the shell's view of the node.
 type backend struct{ n *Node }
 
-var _ shell.Backend = (*backend)(nil)
+var (
+	_ shell.Backend      = (*backend)(nil)
+	_ shell.RangeBackend = (*backend)(nil)
+)
 
 func (b *backend) Identity(context.Context) (shell.Identity, error) {
 	h := b.n.host
@@ -92,6 +95,10 @@ var entryTypes = map[content.EntryType]shell.EntryType{
 
 func (b *backend) Node(ctx context.Context, c cid.Cid) (files.Node, error) {
 	return b.n.content.Node(ctx, c)
+}
+
+func (b *backend) NodeRange(ctx context.Context, c cid.Cid, offset, length int64) (files.Node, error) {
+	return b.n.content.NodeRange(ctx, c, offset, length)
 }
 
 func (b *backend) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {

@@ -142,3 +142,10 @@ type PeerInfo struct {
 	Latency   time.Duration
 	Streams   []string // protocol IDs of the open streams; nil when unknown
 }
+
+// RangeBackend is implemented by a Backend that can be told, when a file is
+// opened, which bytes the reader wants (cat's offset and length), so that
+// it fetches only those. Reads outside them must still work.
+type RangeBackend interface {
+	NodeRange(ctx context.Context, c cid.Cid, offset, length int64) (files.Node, error)
+}

@@ -31,7 +31,10 @@ func (s *shell) cat(w http.ResponseWriter, r *http.Request) error {
 	if offset < 0 || (hasLength && length < 0) {
 		return errorf(kindBadRequest, "cannot specify a negative offset or length")
 	}
-	body, size, err := s.openRange(r.Context(), cids, offset)
+	if !hasLength {
+		length = -1
+	}
+	body, size, err := s.openRange(r.Context(), cids, offset, length)
 	if err != nil {
 		return err
 	}
@@ -49,12 +52,20 @@ func (s *shell) cat(w http.ResponseWriter, r *http.Request) error {
 
 // openRange opens cids as one stream starting offset bytes in, skipping
 // whole files as Kubo does, and reports how many bytes follow (-1 when a
-// file's size is unknown).
-func (s *shell) openRange(ctx context.Context, cids []cid.Cid, offset int64) (*catReader, int64, error) {
+// file's size is unknown). length (< 0: all) is a hint for a single file,
+// which then fetches only what the range needs.
+func (s *shell) openRange(ctx context.Context, cids []cid.Cid, offset, length int64) (*catReader, int64, error) {
 	cr := &catReader{ctx: ctx}
 	var size int64
 	for _, c := range cids {
-		f, n, err := s.openFile(ctx, c)
+		var f files.File
+		var n int64
+		var err error
+		if rb, ok := s.backend.(RangeBackend); ok && len(cids) == 1 {
+			f, n, err = s.openFileWith(ctx, c, func() (files.Node, error) { return rb.NodeRange(ctx, c, offset, length) })
+		} else {
+			f, n, err = s.openFile(ctx, c)
+		}
 		if err != nil {
 			cr.Close()
 			return nil, 0, err
@@ -83,7 +94,12 @@ func (s *shell) openRange(ctx context.Context, cids []cid.Cid, offset int64) (*c
 // openFile opens c, which must be a file, and reports its size, or -1 if
 // the file cannot tell.
 func (s *shell) openFile(ctx context.Context, c cid.Cid) (files.File, int64, error) {
-	nd, err := s.backend.Node(ctx, c)
+	return s.openFileWith(ctx, c, func() (files.Node, error) { return s.backend.Node(ctx, c) })
+}
+
+// openFileWith is openFile with the node opened by open.
+func (s *shell) openFileWith(ctx context.Context, c cid.Cid, open func() (files.Node, error)) (files.File, int64, error) {
+	nd, err := open()
 	if err != nil {
 		return nil, 0, fetchError(ctx, c, err)
 	}
