@@ -153,7 +153,10 @@ func New(ctx context.Context, h host.Host, r Router, ds datastore.Batching, cfg 
 			return nil, fmt.Errorf("content: %w", err)
 		}
 		undo = append(undo, c.fastSrv.Close)
-		c.fast = fastpath.NewFetcher(h, fastpath.Options{})
+		if c.fast, err = fastpath.NewFetcher(h, fastpath.Options{}); err != nil {
+			return nil, fmt.Errorf("content: %w", err)
+		}
+		undo = append(undo, c.fast.Close)
 	}
 
 	c.pins, err = newPinner(ctx, ds, c.dag, cfg.ProvideStrategy, announce)
@@ -179,7 +182,7 @@ func (c *Content) Close() error {
 
 		var errs []error
 		if c.fastSrv != nil {
-			errs = append(errs, c.fastSrv.Close())
+			errs = append(errs, c.fastSrv.Close(), c.fast.Close())
 		}
 		if c.bswap != nil {
 			errs = append(errs, stopBitswap(c.host, c.bswap))

@@ -14,6 +14,7 @@ import (
 	"github.com/cairnnet/cairn/content/trustless"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
@@ -91,11 +92,34 @@ type Fetcher struct {
 	client *client
 	opts   Options
 	stats  fetchCounters // stats.go
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
 }
 
 // NewFetcher returns a Fetcher that asks the peers h is connected to.
-func NewFetcher(h host.Host, opts Options) *Fetcher {
-	return &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults()}
+// Until Close, it learns where each newly identified peer serves the
+// gateway, so that a first fetch from that peer saves a round trip.
+func NewFetcher(h host.Host, opts Options) (*Fetcher, error) {
+	f := &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults()}
+	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return nil, fmt.Errorf("fastpath: %w", err)
+	}
+	var ctx context.Context
+	ctx, f.stop = context.WithCancel(context.Background())
+	f.wg.Go(func() {
+		defer sub.Close()
+		f.client.learn(ctx, sub.Out(), &f.wg)
+	})
+	return f, nil
+}
+
+// Close stops learning about peers. Jobs are closed by their callers.
+func (f *Fetcher) Close() error {
+	f.stop()
+	f.wg.Wait()
+	return nil
 }
 
 // probe is one peer's answer to whether it holds the root.

@@ -128,7 +128,12 @@ type fetcher struct {
 func newFetcher(t testing.TB, opts Options) *fetcher {
 	t.Helper()
 	h := newHost(t)
-	return &fetcher{Fetcher: NewFetcher(h, opts), h: h, bs: newStore()}
+	f, err := NewFetcher(h, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &fetcher{Fetcher: f, h: h, bs: newStore()}
 }
 
 func (f *fetcher) store(ctx context.Context, b blocks.Block) error { return f.bs.Put(ctx, b) }

@@ -81,20 +81,23 @@ func NewServer(h host.Host, local blockservice.BlockService) (*Server, error) {
 	}, backend)
 	var wk libp2phttp.WellKnownHandler
 	wk.AddProtocolMeta(ProtocolID, libp2phttp.ProtocolMeta{Path: "/"})
+	s := &Server{done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle(libp2phttp.WellKnownProtocols, &wk)
-	mux.Handle("/ipfs/", gw)
+	// Only content is counted as served, not the protocol list.
+	mux.Handle("/ipfs/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gw.ServeHTTP(countingWriter{w, &s.served}, r)
+	}))
 
 	l, err := gostream.Listen(h, libp2phttp.ProtocolIDForMultistreamSelect)
 	if err != nil {
 		return nil, fmt.Errorf("fastpath: listen: %w", err)
 	}
-	s := &Server{done: make(chan struct{})}
 	s.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// One request per stream, as libp2phttp serves.
 			w.Header().Set("Connection", "close")
-			mux.ServeHTTP(countingWriter{w, &s.served}, r)
+			mux.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: serveTimeout,
 	}
