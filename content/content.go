@@ -266,23 +266,24 @@ func (c *Content) NodeRange(ctx context.Context, root cid.Cid, offset, length in
 		bgDone()
 		return nil, err
 	}
-	if _, isFile := f.(files.File); !isFile || len(nd.Links()) == 0 || c.bswap == nil {
-		if job != nil {
-			job.Close()
-		}
+	_, isFile := f.(files.File)
+	readAhead := isFile && len(nd.Links()) > 0 && c.bswap != nil
+	if job == nil && !readAhead {
 		bgDone()
 		return f, nil
 	}
 	go func() {
 		defer bgDone()
 		if job != nil {
+			// A directory's job fetches all of it, for the reads of
+			// its files to come; it lives as long as the read.
 			defer job.Close()
 			select {
 			case <-job.Ended():
 			case <-bgCtx.Done():
 				return
 			}
-			if job.Err() == nil {
+			if job.Err() == nil || !readAhead {
 				return
 			}
 			// Bitswap fetches what the fast path left.

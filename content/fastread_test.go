@@ -177,3 +177,60 @@ func TestReadARangeThroughTheFastPath(t *testing.T) {
 		t.Fatalf("%d bytes came through the fast path for a %d-byte range: want the 2-3 leaves under it", st.BytesReceived, n)
 	}
 }
+
+// TestReadADirectoryThroughTheFastPath: a directory a peer holds is
+// fetched whole as one CAR stream, and its files read from it.
+func TestReadADirectoryThroughTheFastPath(t *testing.T) {
+	ctx := testContext(t)
+	want := map[string][]byte{
+		"a":       randomBytes(3<<20+1, 24),
+		"b":       randomBytes(700_000, 25),
+		"sub/c":   randomBytes(2<<20, 26),
+		"sub/d/e": randomBytes(10, 27),
+	}
+	tree := files.NewMapDirectory(map[string]files.Node{
+		"a": files.NewBytesFile(want["a"]),
+		"b": files.NewBytesFile(want["b"]),
+		"sub": files.NewMapDirectory(map[string]files.Node{
+			"c": files.NewBytesFile(want["sub/c"]),
+			"d": files.NewMapDirectory(map[string]files.Node{"e": files.NewBytesFile(want["sub/d/e"])}),
+		}),
+	})
+	hA := newHost(t)
+	a := newTestContent(t, hA, nil, NewMemoryDatastore(), DefaultConfig())
+	res, err := a.ImportNode(ctx, tree, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hB := newHost(t)
+	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
+	connectIdentified(t, hB, hA)
+
+	nd, err := b.Node(ctx, res.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(map[string][]byte)
+	err = files.Walk(nd, func(path string, n files.Node) error {
+		if f, ok := n.(files.File); ok {
+			data, err := io.ReadAll(f)
+			got[path] = data
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range want {
+		if !bytes.Equal(got[path], data) {
+			t.Errorf("%s: read %d bytes, want %d", path, len(got[path]), len(data))
+		}
+	}
+	if st, _ := b.BitswapStats(); st.BlocksReceived != 0 {
+		t.Fatalf("%d blocks came through Bitswap, want all through the fast path", st.BlocksReceived)
+	}
+	if st := b.FastPathStats(); st.FilesFetched != 1 {
+		t.Fatalf("fast path stats %+v: want the directory fetched as one", st)
+	}
+}

@@ -264,6 +264,9 @@ func (f *Fetcher) probe(ctx context.Context, p peer.ID, root cid.Cid) ([]byte, e
 type span struct {
 	next, to int64
 	busy     bool // a peer is streaming it
+	// whole is the entire DAG under the root (dag-scope=all), done when
+	// next > to as for a range; it is never split.
+	whole bool
 }
 
 func (s *span) left() int64 { return s.to - s.next + 1 }
@@ -392,7 +395,8 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 	j.mu.Lock()
 	j.started = true
 	j.have[j.root] = struct{}{}
-	if children && size > 0 {
+	switch {
+	case children && size > 0:
 		to := size - 1
 		if j.to >= 0 {
 			to = min(j.to, to)
@@ -400,6 +404,11 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 		if j.from <= to {
 			j.spans = []*span{{next: j.from, to: to}}
 		}
+	case !children && j.from == 0 && j.to < 0 && trustless.HasLinks(j.root, rootData):
+		// A directory (or another DAG that is not one file): fetched
+		// whole, from one peer at a time, since it has no byte ranges
+		// to split it by.
+		j.spans = []*span{{whole: true}}
 	}
 	j.mu.Unlock()
 	for _, p := range holders {
@@ -645,16 +654,22 @@ func (j *Job) stream(p peer.ID, s *span) error {
 	stall := time.AfterFunc(j.f.opts.StallTimeout, cancel)
 	defer stall.Stop()
 
+	what := fmt.Sprintf("entity-bytes %d:%d", from, to)
 	path := fmt.Sprintf("/ipfs/%s?format=car&dag-scope=entity&entity-bytes=%d:%d", j.root, from, to)
+	params := trustless.Params{Scope: "entity", From: from, To: to, HasTo: true}
+	if s.whole {
+		what = "dag-scope=all"
+		path = fmt.Sprintf("/ipfs/%s?format=car&dag-scope=all", j.root)
+		params = trustless.Params{Scope: "all"}
+	}
 	resp, err := j.f.client.get(ctx, p, path, acceptCAR)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("entity-bytes %d:%d: %s", from, to, resp.Status)
+		return fmt.Errorf("%s: %s", what, resp.Status)
 	}
-	params := trustless.Params{Scope: "entity", From: from, To: to, HasTo: true}
 	err = trustless.ReadCAR(resp.Body, j.root, params, func(b trustless.Block) error {
 		stall.Reset(j.f.opts.StallTimeout)
 		blk, err := blocks.NewBlockWithCid(b.Data, b.CID)
@@ -687,5 +702,5 @@ func (j *Job) stream(p peer.ID, s *span) error {
 	if ctx.Err() != nil && j.ctx.Err() == nil {
 		err = fmt.Errorf("stalled for %s: %w", j.f.opts.StallTimeout, err)
 	}
-	return fmt.Errorf("entity-bytes %d:%d: %w", from, to, err)
+	return fmt.Errorf("%s: %w", what, err)
 }

@@ -332,3 +332,18 @@ func FileSize(root cid.Cid, data []byte) (size int64, children bool, err error) 
 	}
 	return size, len(nd.links) > 0, nil
 }
+
+// HasLinks reports whether a block links to others: a DAG a dag-scope=all
+// walk has more of than the block itself.
+func HasLinks(c cid.Cid, data []byte) bool {
+	switch c.Type() {
+	case cid.Raw:
+		return false
+	case cid.DagProtobuf:
+		nd, err := decodePB(data, false)
+		return err == nil && len(nd.links) > 0
+	default:
+		links, err := otherLinks(c, data)
+		return err == nil && len(links) > 0
+	}
+}
