@@ -43,11 +43,17 @@ type cairnNode struct {
 // the test ends.
 func startCairn(t *testing.T, args ...string) *cairnNode {
 	t.Helper()
+	return startCairnConfig(t, cairnConfig, args...)
+}
+
+// startCairnConfig is startCairn with config as the repo's config.yaml.
+func startCairnConfig(t *testing.T, config string, args ...string) *cairnNode {
+	t.Helper()
 	repo := filepath.Join(t.TempDir(), "cairn")
 	if out, err := exec.Command(cairnBin, "init", "--repo", repo).CombinedOutput(); err != nil {
 		t.Fatalf("cairn init: %v: %s", err, out)
 	}
-	if err := os.WriteFile(filepath.Join(repo, "config.yaml"), []byte(cairnConfig), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(repo, "config.yaml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(cairnBin, append([]string{"daemon", "--repo", repo}, args...)...)

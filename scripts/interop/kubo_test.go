@@ -111,11 +111,14 @@ type kuboNode struct {
 	swarm   []string // loopback multiaddrs ending in /p2p/<id>
 }
 
-// startKubo initialises a repo and runs `ipfs daemon` on it until the test
-// ends.
-func startKubo(t *testing.T) *kuboNode {
+// startKubo initialises a repo, applies edits to its config, and runs
+// `ipfs daemon` on it until the test ends.
+func startKubo(t *testing.T, edits ...func(cfg map[string]any)) *kuboNode {
 	t.Helper()
 	k := &kuboNode{kuboRepo: newKuboRepo(t)}
+	for _, edit := range edits {
+		k.editConfig(t, edit)
+	}
 	cmd := exec.Command(kuboBin, "daemon")
 	cmd.Env = append(append(os.Environ(), "IPFS_PATH="+k.path), kuboEnv...)
 	var out daemonproc.Kubo
