@@ -254,7 +254,7 @@ func (c *Content) NodeRange(ctx context.Context, root cid.Cid, offset, length in
 		// At least one byte, or a zero length would read as "to the end".
 		to = offset + max(length, 1) - 1
 	}
-	dag, job := c.startFast(bgCtx, root, offset, to)
+	dag, job := c.startFast(bgCtx, root, offset, to, offset == 0 && length < 0)
 	if dag == nil {
 		dag = c.dag
 	}

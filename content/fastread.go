@@ -16,17 +16,24 @@ import (
 
 // startFast starts the fast-path fetch of the bytes [from, to] of root (to
 // < 0: to the end) for a read that lives on ctx, when root is not stored
-// and a connected peer serves it. It returns
+// and a connected peer serves it; whole also fetches a directory's (or
+// another non-file DAG's) every block. It returns
 // the DAG the read should go through and a cleanup to run when the read
 // ends; nil, nil when the read should use Bitswap alone.
-func (c *Content) startFast(ctx context.Context, root cid.Cid, from, to int64) (ipld.DAGService, *fastpath.Job) {
+func (c *Content) startFast(ctx context.Context, root cid.Cid, from, to int64, whole bool) (ipld.DAGService, *fastpath.Job) {
 	if c.fast == nil {
 		return nil, nil
 	}
 	if has, err := c.bstore.Has(ctx, root); err != nil || has {
 		return nil, nil
 	}
-	job, err := c.fast.FetchRange(ctx, root, from, to, c.storeFetched)
+	var job *fastpath.Job
+	var err error
+	if whole {
+		job, err = c.fast.Fetch(ctx, root, c.storeFetched)
+	} else {
+		job, err = c.fast.FetchRange(ctx, root, from, to, c.storeFetched)
+	}
 	if err != nil || job == nil {
 		if err != nil {
 			logger().Debug("fast path not used", "root", root, "err", err)

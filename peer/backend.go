@@ -152,7 +152,7 @@ var (
 // service, so that it reads local blocks and fetches missing ones over
 // Bitswap, with the gateway's default retrieval timeout.
 func (b *backend) GatewaySource() shell.GatewaySource {
-	return shell.GatewaySource{Blocks: b.n.content.BlockService()}
+	return shell.GatewaySource{Blocks: b.n.content.BlockService(), Prefetch: b.n.content.Prefetch}
 }
 
 func (b *backend) ProvideStats() (shell.ProvideStats, error) {

@@ -91,6 +91,38 @@ func TestGatewayFetchesFromPeers(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
 		t.Fatalf("file: status %d, %d bytes, want 200 and the %d bytes added on A", resp.StatusCode, len(body), len(data))
 	}
+
+	// A Range of another file: only the leaves under it are fetched.
+	data2 := make([]byte, 4<<20)
+	rand.Read(data2)
+	res2, err := a.Content().Import(ctx, bytes.NewReader(data2), content.ImportOptions{CIDVersion: -1, Pin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := b.Content().FastPathStats()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shellURL(t, b)+"/ipfs/"+res2.Cid.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Range", "bytes=1000000-1300000")
+	rresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err = io.ReadAll(rresp.Body)
+	rresp.Body.Close()
+	if err != nil || rresp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data2[1000000:1300001]) {
+		t.Fatalf("range: status %d, %d bytes (%v), want 206 and bytes 1000000-1300000", rresp.StatusCode, len(body), err)
+	}
+	after := b.Content().FastPathStats()
+	if got := after.BytesReceived - before.BytesReceived; got == 0 || got > 3*256<<10+64<<10 {
+		t.Fatalf("%d bytes fetched over the fast path for a 300 kB range: want the 2-3 leaves under it", got)
+	}
+
+	// All of it came over the fast path, none through Bitswap.
+	if st, err := b.Content().BitswapStats(); err != nil || st.BlocksReceived != 0 {
+		t.Fatalf("%d blocks came through Bitswap (%v), want all over the fast path", st.BlocksReceived, err)
+	}
 }
 
 // A real node reports its reprovider through the shell.

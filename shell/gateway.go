@@ -1,16 +1,19 @@
 package shell
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cairnnet/cairn/content/trustless"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/go-cid"
 )
 
 // gatewayPrefix is where the trustless gateway answers: GET and HEAD of
@@ -40,6 +43,12 @@ type GatewaySource struct {
 	// RetrievalTimeout bounds the wait for content; 0 means
 	// DefaultGatewayTimeout.
 	RetrievalTimeout time.Duration
+	// Prefetch, when set, starts fetching the bytes [from, to] (to < 0:
+	// to the end) of a file the gateway is about to serve, for the Blocks
+	// calls made under the returned context, and done ends it. The node
+	// uses it to bring a file over the fast path rather than block by
+	// block.
+	Prefetch func(ctx context.Context, root cid.Cid, from, to int64) (_ context.Context, done func())
 }
 
 // gatewayMethods are the only methods the gateway accepts: it reads
@@ -105,6 +114,9 @@ func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
 		DiagnosticServiceURL: "",
 	}, backend)
 	h := gateway.NewHeaders(nil).ApplyCors().Wrap(gw)
+	if src.Prefetch != nil {
+		h = withPrefetch(src.Prefetch, h)
+	}
 	h = withReadOnly(h)
 	h = s.withGatewayAuth(h)
 	h = s.withRecover(h)
@@ -137,4 +149,81 @@ func (s *shell) withGatewayAuth(next http.Handler) http.Handler {
 		}
 		authed.ServeHTTP(w, r)
 	})
+}
+
+// withPrefetch starts the fetch of the file a GET asks for before the
+// gateway reads it: /ipfs/{cid}, its bytes (all, or one Range) or its CAR
+// (all, or entity-bytes). Requests for a path inside a DAG, a single block
+// or headers alone go as they are.
+func withPrefetch(prefetch func(context.Context, cid.Cid, int64, int64) (context.Context, func()), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		root, from, to, ok := prefetchTarget(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, done := prefetch(r.Context(), root, from, to)
+		defer done()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// prefetchTarget reads what a request will read of a file.
+func prefetchTarget(r *http.Request) (root cid.Cid, from, to int64, ok bool) {
+	rest := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, gatewayPrefix), "/")
+	if rest == "" || strings.Contains(rest, "/") {
+		return cid.Undef, 0, 0, false
+	}
+	root, err := cid.Decode(rest)
+	if err != nil {
+		return cid.Undef, 0, 0, false
+	}
+	q := r.URL.Query()
+	accept := r.Header.Get("Accept")
+	switch {
+	case q.Get("format") == "raw", q.Get("format") == "ipns-record",
+		strings.Contains(accept, "application/vnd.ipld.raw"), q.Get("dag-scope") == "block":
+		return cid.Undef, 0, 0, false
+	case q.Get("format") == "car" || strings.Contains(accept, "application/vnd.ipld.car"):
+		from, to = 0, -1
+		if eb := q.Get("entity-bytes"); eb != "" {
+			if from, to, ok = parseSpan(eb, ":", "*"); !ok {
+				return cid.Undef, 0, 0, false
+			}
+		}
+		return root, from, to, true
+	}
+	from, to = 0, -1
+	if rg, found := strings.CutPrefix(r.Header.Get("Range"), "bytes="); found {
+		if from, to, ok = parseSpan(rg, "-", ""); !ok {
+			// A suffix or multipart range: the whole file.
+			from, to = 0, -1
+		}
+	}
+	return root, from, to, true
+}
+
+// parseSpan reads "FROM<sep>TO" with non-negative numbers, TO possibly
+// open (end); to is -1 for the end.
+func parseSpan(s, sep, end string) (from, to int64, ok bool) {
+	a, b, found := strings.Cut(s, sep)
+	if !found {
+		return 0, 0, false
+	}
+	from, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || from < 0 {
+		return 0, 0, false
+	}
+	if b == end {
+		return from, -1, true
+	}
+	to, err = strconv.ParseInt(b, 10, 64)
+	if err != nil || to < from {
+		return 0, 0, false
+	}
+	return from, to, true
 }

@@ -136,12 +136,17 @@ type probe struct {
 // (the caller then uses Bitswap). The Job runs until the file is fetched,
 // every peer has failed, or ctx ends; Close it when done.
 func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store Store) (*Job, error) {
-	return f.FetchRange(ctx, root, 0, -1, store)
+	return f.fetch(ctx, root, 0, -1, true, store)
 }
 
-// FetchRange is Fetch for the bytes [from, to] of the file (to < 0: to
-// its end); blocks outside the range are not fetched.
+// FetchRange is Fetch for the bytes [from, to] of a file (to < 0: to its
+// end); blocks outside the range are not fetched, and a root that is not
+// a file (a directory) brings nothing but itself.
 func (f *Fetcher) FetchRange(ctx context.Context, root cid.Cid, from, to int64, store Store) (*Job, error) {
+	return f.fetch(ctx, root, from, to, false, store)
+}
+
+func (f *Fetcher) fetch(ctx context.Context, root cid.Cid, from, to int64, whole bool, store Store) (*Job, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, f.opts.ProbeTimeout)
 	peers := f.candidates(waitCtx)
 	cancel()
@@ -149,7 +154,7 @@ func (f *Fetcher) FetchRange(ctx context.Context, root cid.Cid, from, to int64, 
 		return nil, nil
 	}
 	j := newJob(ctx, f, root, store)
-	j.from, j.to = max(from, 0), to
+	j.from, j.to, j.whole = max(from, 0), to, whole
 	results := make(chan probe, len(peers))
 	probeCtx, cancelProbes := context.WithTimeout(j.ctx, f.opts.ProbeTimeout)
 	for _, p := range peers {
@@ -277,6 +282,7 @@ type Job struct {
 	f        *Fetcher
 	root     cid.Cid
 	from, to int64 // the bytes asked for; to < 0 is the end
+	whole    bool  // a root that is not a file is fetched with its DAG
 	store    Store
 	ctx      context.Context
 	stop     context.CancelFunc
@@ -404,7 +410,7 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 		if j.from <= to {
 			j.spans = []*span{{next: j.from, to: to}}
 		}
-	case !children && j.from == 0 && j.to < 0 && trustless.HasLinks(j.root, rootData):
+	case !children && j.whole && trustless.HasLinks(j.root, rootData):
 		// A directory (or another DAG that is not one file): fetched
 		// whole, from one peer at a time, since it has no byte ranges
 		// to split it by.
@@ -544,6 +550,11 @@ func (j *Job) work(p peer.ID) {
 		err := j.stream(p, s)
 		j.release(s)
 		if err != nil {
+			if j.ctx.Err() != nil {
+				// The job was stopped (its read is over): not the
+				// peer's failure.
+				err = nil
+			}
 			j.leave(p, err)
 			return
 		}
