@@ -3,6 +3,7 @@ package trustless
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/gateway"
@@ -58,11 +59,57 @@ func (b *Backend) GetCAR(ctx context.Context, p path.ImmutablePath, params gatew
 		}
 		return blk.RawData(), nil
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		// The handler closes pr when the client goes away or the
-		// request ends, which fails the next write and ends this.
-		_ = pw.CloseWithError(WriteCAR(ctx, pw, get, root, tp))
-	}()
-	return md, pr, nil
+	return md, &carStream{write: func(w io.Writer) error { return WriteCAR(ctx, w, get, root, tp) }}, nil
+}
+
+// carStream is a CAR response written on demand. boxo's handler copies it
+// to the client with io.Copy, which calls WriteTo: the CAR is then written
+// straight into the response, without a pipe, a goroutine and a copy of
+// every block between them. Read serves other readers through a pipe.
+type carStream struct {
+	write func(io.Writer) error
+	once  sync.Once
+	pr    *io.PipeReader
+	done  chan struct{}
+}
+
+// WriteTo writes the whole CAR to w.
+func (s *carStream) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	err := s.write(cw)
+	return cw.n, err
+}
+
+func (s *carStream) Read(p []byte) (int, error) {
+	s.once.Do(func() {
+		pr, pw := io.Pipe()
+		s.pr, s.done = pr, make(chan struct{})
+		go func() {
+			defer close(s.done)
+			// Close fails the next write, which ends this.
+			_ = pw.CloseWithError(s.write(pw))
+		}()
+	})
+	return s.pr.Read(p)
+}
+
+// Close ends a Read in progress and waits for its writer.
+func (s *carStream) Close() error {
+	s.once.Do(func() {}) // no Read after Close starts a writer
+	if s.pr != nil {
+		_ = s.pr.Close()
+		<-s.done
+	}
+	return nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
