@@ -114,7 +114,7 @@ func TestFastPathFallsBackToBitswap(t *testing.T) {
 
 	// The fast peer serves the same blocks, and dies after a few.
 	hFast := newHost(t)
-	srv, err := fastpath.NewServer(hFast, blockservice.New(&dyingStore{Blockstore: slow.bstore, after: 8, kill: hFast}, nil))
+	srv, err := fastpath.NewServer(hFast, blockservice.New(&dyingStore{Blockstore: slow.bstore, after: 24, kill: hFast}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

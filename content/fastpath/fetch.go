@@ -54,7 +54,7 @@ const (
 // never happens.
 const (
 	writeQueue  = 16       // blocks verified, not yet stored
-	recentBytes = 16 << 20 // bytes of stored blocks kept for the reader
+	recentBytes = 32 << 20 // bytes of stored blocks kept for the reader
 )
 
 const (
@@ -395,12 +395,12 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 	if err != nil {
 		return err
 	}
-	if err := j.store(j.ctx, b); err != nil {
-		return fmt.Errorf("store root %s: %w", j.root, err)
+	// From memory at once, for the time to first byte; stored behind.
+	if err := j.keep(j.ctx, b); err != nil {
+		return fmt.Errorf("root %s: %w", j.root, err)
 	}
 	j.mu.Lock()
 	j.started = true
-	j.have[j.root] = struct{}{}
 	switch {
 	case children && size > 0:
 		to := size - 1
