@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // Headers Kubo's clients look at to decide how to read a response.
@@ -97,9 +98,20 @@ func flush(w http.ResponseWriter) error {
 	return err
 }
 
+// streamBuffer is the most copyStream reads before it writes and flushes:
+// one 1 MiB leaf. io.Copy's 32 KiB would mean 32 reads, writes, chunk
+// headers and flushes per leaf; a read returns what it has, so a slow
+// stream still goes out as it comes.
+const streamBuffer = 1 << 20
+
+var streamBuffers = sync.Pool{New: func() any { return new([streamBuffer]byte) }}
+
 // copyStream sends r's bytes to w as they are read.
 func copyStream(w http.ResponseWriter, r io.Reader) error {
-	_, err := io.Copy(flushWriter{w}, r)
+	buf := streamBuffers.Get().(*[streamBuffer]byte)
+	defer streamBuffers.Put(buf)
+	// Only the writer's methods: a ReaderFrom would bypass the buffer.
+	_, err := io.CopyBuffer(struct{ io.Writer }{flushWriter{w}}, struct{ io.Reader }{r}, buf[:])
 	return err
 }
 
