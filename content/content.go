@@ -153,7 +153,11 @@ func New(ctx context.Context, h host.Host, r Router, ds datastore.Batching, cfg 
 			return nil, fmt.Errorf("content: %w", err)
 		}
 		undo = append(undo, c.fastSrv.Close)
-		if c.fast, err = fastpath.NewFetcher(h, fastpath.Options{}); err != nil {
+		opts := fastpath.Options{}
+		if r != nil {
+			opts.Providers = r
+		}
+		if c.fast, err = fastpath.NewFetcher(h, opts); err != nil {
 			return nil, fmt.Errorf("content: %w", err)
 		}
 		undo = append(undo, c.fast.Close)

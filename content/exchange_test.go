@@ -14,8 +14,11 @@ func TestTwoPeersFetch(t *testing.T) {
 	ctx := testContext(t)
 	routing := newFakeRouting()
 	hA, hB := newHost(t), newHost(t)
-	a := newTestContent(t, hA, routing.routerFor(hA), NewMemoryDatastore(), DefaultConfig())
-	b := newTestContent(t, hB, routing.routerFor(hB), NewMemoryDatastore(), DefaultConfig())
+	// Bitswap alone: with the fast path, B would fetch from A over it.
+	cfg := DefaultConfig()
+	cfg.FastPath = false
+	a := newTestContent(t, hA, routing.routerFor(hA), NewMemoryDatastore(), cfg)
+	b := newTestContent(t, hB, routing.routerFor(hB), NewMemoryDatastore(), cfg)
 
 	// Read through Node: streamed, many blocks.
 	data := randomBytes(5<<20+99, 7)

@@ -27,6 +27,10 @@ func (c *Content) startFast(ctx context.Context, root cid.Cid, from, to int64, w
 	if has, err := c.bstore.Has(ctx, root); err != nil || has {
 		return nil, nil
 	}
+	if c.sized.errIfFull() != nil {
+		// Bitswap's exchange refuses the read, saying why.
+		return nil, nil
+	}
 	var job *fastpath.Job
 	var err error
 	if whole {

@@ -234,3 +234,30 @@ func TestReadADirectoryThroughTheFastPath(t *testing.T) {
 		t.Fatalf("fast path stats %+v: want the directory fetched as one", st)
 	}
 }
+
+// TestFastPathFindsProvidersThroughTheRouter: a peer that is not connected
+// to the provider finds it through routing and fetches over the fast path.
+func TestFastPathFindsProvidersThroughTheRouter(t *testing.T) {
+	ctx := testContext(t)
+	routing := newFakeRouting()
+	hA, hB := newHost(t), newHost(t)
+	a := newTestContent(t, hA, routing.routerFor(hA), NewMemoryDatastore(), DefaultConfig())
+	b := newTestContent(t, hB, routing.routerFor(hB), NewMemoryDatastore(), DefaultConfig())
+	data := randomBytes(6<<20+3, 28)
+	res := importBytes(t, a, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10, Pin: true})
+	routing.waitAnnounced(t, res.Cid)
+
+	nd, err := b.Node(ctx, res.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readNode(t, nd); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
+	}
+	if st := b.FastPathStats(); st.BytesReceived < uint64(len(data)) {
+		t.Fatalf("fast path stats %+v: want the file through it", st)
+	}
+	if st, _ := b.BitswapStats(); st.BlocksReceived != 0 {
+		t.Fatalf("%d blocks came through Bitswap", st.BlocksReceived)
+	}
+}

@@ -42,7 +42,7 @@ func BenchmarkFetch(b *testing.B) {
 func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datastore.Batching) {
 	routing := newFakeRouting()
 	hA := benchHost(b)
-	a := benchContent(b, hA, routing.routerFor(hA), NewMemoryDatastore())
+	a := benchContent(b, hA, routing.routerFor(hA), NewMemoryDatastore(), fast)
 	res, err := a.Import(b.Context(), randomStream(size, 9), ImportOptions{CIDVersion: -1, Pin: true})
 	if err != nil {
 		b.Fatal(err)
@@ -52,7 +52,7 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 	for b.Loop() {
 		b.StopTimer()
 		hB := benchHost(b)
-		fetcher := benchContent(b, hB, routing.routerFor(hB), open(b))
+		fetcher := benchContent(b, hB, routing.routerFor(hB), open(b), fast)
 		if fast {
 			connectIdentified(b, hB, hA)
 		}
@@ -93,8 +93,10 @@ func benchHost(b *testing.B) host.Host {
 	return h
 }
 
-func benchContent(b *testing.B, h host.Host, r Router, ds datastore.Batching) *Content {
-	c, err := New(b.Context(), h, r, ds, DefaultConfig())
+func benchContent(b *testing.B, h host.Host, r Router, ds datastore.Batching, fast bool) *Content {
+	cfg := DefaultConfig()
+	cfg.FastPath = fast
+	c, err := New(b.Context(), h, r, ds, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

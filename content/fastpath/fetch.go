@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 )
 
@@ -67,6 +69,9 @@ type Options struct {
 	ProbeTimeout time.Duration
 	StallTimeout time.Duration
 	MaxPeers     int
+	// Providers finds peers that announce a root no connected peer
+	// holds (the DHT); nil asks connected peers only.
+	Providers routing.ContentDiscovery
 }
 
 func (o Options) withDefaults() Options {
@@ -150,7 +155,7 @@ func (f *Fetcher) fetch(ctx context.Context, root cid.Cid, from, to int64, whole
 	waitCtx, cancel := context.WithTimeout(ctx, f.opts.ProbeTimeout)
 	peers := f.candidates(waitCtx)
 	cancel()
-	if len(peers) == 0 {
+	if len(peers) == 0 && f.opts.Providers == nil {
 		return nil, nil
 	}
 	j := newJob(ctx, f, root, store)
@@ -173,6 +178,9 @@ func (f *Fetcher) fetch(ctx context.Context, root cid.Cid, from, to int64, whole
 			break
 		}
 		slog.Debug("fast path: peer lacks root", "peer", r.p, "root", root, "err", r.err)
+	}
+	if first.data == nil && f.opts.Providers != nil {
+		first = f.discover(probeCtx, root, peers)
 	}
 	if first.data == nil {
 		cancelProbes()
@@ -225,23 +233,59 @@ collect:
 // (until ctx ends), or the first fetch after a connect would always go to
 // Bitswap.
 func (f *Fetcher) candidates(ctx context.Context) []peer.ID {
-	ids, _ := f.host.(interface{ IDService() identify.IDService })
 	var out []peer.ID
 	for _, p := range f.host.Network().Peers() {
-		if ids != nil {
-			if conns := f.host.Network().ConnsToPeer(p); len(conns) > 0 {
-				select {
-				case <-ids.IDService().IdentifyWait(conns[0]):
-				case <-ctx.Done():
-				}
-			}
-		}
+		f.identified(ctx, p)
 		if f.client.speaksHTTP(p) {
 			out = append(out, p)
 		}
 	}
 	rand.Shuffle(len(out), func(i, k int) { out[i], out[k] = out[k], out[i] })
 	return out[:min(len(out), f.opts.MaxPeers)]
+}
+
+// discover looks for holders of root through Providers when no connected
+// peer has it: it connects to the providers it finds, one after the other,
+// and probes those that speak HTTP over libp2p, until one has the root or
+// ctx ends. The connections it makes serve Bitswap too, should no provider
+// speak the fast path.
+func (f *Fetcher) discover(ctx context.Context, root cid.Cid, asked []peer.ID) probe {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for ai := range f.opts.Providers.FindProvidersAsync(ctx, root, f.opts.MaxPeers) {
+		if ai.ID == f.host.ID() || slices.Contains(asked, ai.ID) {
+			continue
+		}
+		if err := f.host.Connect(ctx, ai); err != nil {
+			slog.Debug("fast path: provider unreachable", "peer", ai.ID, "root", root, "err", err)
+			continue
+		}
+		f.identified(ctx, ai.ID)
+		if !f.client.speaksHTTP(ai.ID) {
+			continue
+		}
+		data, err := f.probe(ctx, ai.ID, root)
+		if err == nil {
+			return probe{p: ai.ID, data: data}
+		}
+		slog.Debug("fast path: provider lacks root", "peer", ai.ID, "root", root, "err", err)
+	}
+	return probe{}
+}
+
+// identified waits until identify has run on a connection to p, or ctx
+// ends, so that p's protocols are known.
+func (f *Fetcher) identified(ctx context.Context, p peer.ID) {
+	ids, ok := f.host.(interface{ IDService() identify.IDService })
+	if !ok {
+		return
+	}
+	if conns := f.host.Network().ConnsToPeer(p); len(conns) > 0 {
+		select {
+		case <-ids.IDService().IdentifyWait(conns[0]):
+		case <-ctx.Done():
+		}
+	}
 }
 
 // probe asks p for the root block and checks it.
