@@ -555,12 +555,14 @@ func (j *Job) endLocked(err error) {
 		// Ended early while the read still wants the file.
 		j.f.stats.fellBack.Add(1)
 	}
-	var got int64
-	for _, n := range j.got {
-		got += n
+	if j.started {
+		var got int64
+		for _, n := range j.got {
+			got += n
+		}
+		slog.Debug("fast path: fetch over", "root", j.root, "peers", len(j.peers), "bytes", got,
+			"took", time.Since(j.begun), "err", err)
 	}
-	slog.Debug("fast path: fetch over", "root", j.root, "peers", len(j.peers), "bytes", got,
-		"took", time.Since(j.begun), "err", err)
 	close(j.ended)
 	j.broadcastLocked()
 	j.stop()
