@@ -45,7 +45,8 @@ func (c *Content) startFast(ctx context.Context, root cid.Cid, from, to int64, w
 		return nil, nil
 	}
 	ex := fastExchange{job: job, bstore: c.bstore, fallback: c.bserv}
-	return merkledag.NewDAGService(blockservice.New(readStore{c.bstore, job}, ex)), job
+	fixed := func(context.Context) *fastpath.Job { return job }
+	return merkledag.NewDAGService(blockservice.New(readStore{c.bstore, fixed}, ex)), job
 }
 
 // storeFetched keeps a block the fast path verified, unless the store is
@@ -113,19 +114,22 @@ func (fastExchange) NotifyNewBlocks(context.Context, ...blocks.Block) error { re
 // Close does nothing; the job is closed by the read that started it.
 func (fastExchange) Close() error { return nil }
 
-// readStore is the blockstore under a fast read's block service. It
-// gives the blocks the job holds in memory without a disk read, and skips
-// the block service's write-back after a fetch: every block its exchange
-// returns was stored already, by the job or by the Bitswap fallback, and
-// writing it again would hash and write it a second time.
+// readStore is the blockstore under a block service that reads through a
+// fast-path job (job gives the call's, or nil). It gives the blocks the
+// job holds in memory without a disk read, and skips the block service's
+// write-back after a fetch: every block its exchange returns was stored
+// already, by the job or by the Bitswap fallback, and writing it again
+// would hash and write it a second time.
 type readStore struct {
 	blockstore.Blockstore
-	job *fastpath.Job
+	job func(context.Context) *fastpath.Job
 }
 
 func (s readStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, error) {
-	if b, ok := s.job.Block(k); ok {
-		return b, nil
+	if job := s.job(ctx); job != nil {
+		if b, ok := job.Block(k); ok {
+			return b, nil
+		}
 	}
 	return s.Blockstore.Get(ctx, k)
 }

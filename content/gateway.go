@@ -5,7 +5,6 @@ import (
 
 	"github.com/cairnnet/cairn/content/fastpath"
 	"github.com/ipfs/boxo/blockservice"
-	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/exchange"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
@@ -21,7 +20,7 @@ func (c *Content) BlockService() blockservice.BlockService {
 	if c.fast == nil {
 		return c.bserv
 	}
-	return blockservice.New(prefetchStore{c.bstore}, prefetchExchange{c})
+	return blockservice.New(readStore{c.bstore, prefetchJob}, prefetchExchange{c})
 }
 
 // prefetchKey carries a fast-path job in a context.
@@ -83,20 +82,3 @@ func (e prefetchExchange) GetBlocks(ctx context.Context, ks []cid.Cid) (<-chan b
 
 func (prefetchExchange) NotifyNewBlocks(context.Context, ...blocks.Block) error { return nil }
 func (prefetchExchange) Close() error                                           { return nil }
-
-// prefetchStore reads the context's job's memory before the store, and
-// skips the block service's write-back: what prefetchExchange returns is
-// stored already, by the job or by Bitswap.
-type prefetchStore struct{ blockstore.Blockstore }
-
-func (s prefetchStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, error) {
-	if job := prefetchJob(ctx); job != nil {
-		if b, ok := job.Block(k); ok {
-			return b, nil
-		}
-	}
-	return s.Blockstore.Get(ctx, k)
-}
-
-func (prefetchStore) Put(context.Context, blocks.Block) error       { return nil }
-func (prefetchStore) PutMany(context.Context, []blocks.Block) error { return nil }
