@@ -79,15 +79,17 @@ func TestLoopbackPeersRouteThroughAChain(t *testing.T) {
 	if err := a.Provide(ctx, key, true); err != nil {
 		t.Fatalf("provide: %v", err)
 	}
+	// ADD_PROVIDER has no reply: Provide returns once the record is sent,
+	// and B may store it a moment later, so C looks until it is there.
 	var rec *peer.AddrInfo
-	for pi := range c.FindProvidersAsync(ctx, key, 1) {
-		if pi.ID == ha.ID() {
-			rec = &pi
+	waitFor(t, "C to find A's provider record", 10*time.Second, func() bool {
+		for pi := range c.FindProvidersAsync(ctx, key, 1) {
+			if pi.ID == ha.ID() {
+				rec = &pi
+			}
 		}
-	}
-	if rec == nil {
-		t.Fatal("C did not find A's provider record")
-	}
+		return rec != nil
+	})
 	// A peer that has never met A reaches it with the record's addresses
 	// alone: the LAN DHT kept the loopback address.
 	hd := newHost(t)
