@@ -172,7 +172,9 @@ func TestReadARangeThroughTheFastPath(t *testing.T) {
 	if !bytes.Equal(got, data[off:off+n]) {
 		t.Fatal("range read differs from the file")
 	}
-	st := b.FastPathStats()
+	// Counters move just after a block reaches the reader; the fetch
+	// ends with the range's last leaf.
+	st := counted(t, "fast path", b.FastPathStats, func(s fastpath.Stats) bool { return s.FilesFetched == 1 })
 	if st.BytesReceived == 0 || st.BytesReceived > 3*256<<10+64<<10 {
 		t.Fatalf("%d bytes came through the fast path for a %d-byte range: want the 2-3 leaves under it", st.BytesReceived, n)
 	}
@@ -230,9 +232,8 @@ func TestReadADirectoryThroughTheFastPath(t *testing.T) {
 	if st, _ := b.BitswapStats(); st.BlocksReceived != 0 {
 		t.Fatalf("%d blocks came through Bitswap, want all through the fast path", st.BlocksReceived)
 	}
-	if st := b.FastPathStats(); st.FilesFetched != 1 {
-		t.Fatalf("fast path stats %+v: want the directory fetched as one", st)
-	}
+	// The reader can finish before the stream's end is read.
+	counted(t, "fast path", b.FastPathStats, func(s fastpath.Stats) bool { return s.FilesFetched == 1 })
 }
 
 // TestFastPathFindsProvidersThroughTheRouter: a peer that is not connected
@@ -254,9 +255,8 @@ func TestFastPathFindsProvidersThroughTheRouter(t *testing.T) {
 	if got := readNode(t, nd); !bytes.Equal(got, data) {
 		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
 	}
-	if st := b.FastPathStats(); st.BytesReceived < uint64(len(data)) {
-		t.Fatalf("fast path stats %+v: want the file through it", st)
-	}
+	// Counters move just after a block reaches the reader.
+	counted(t, "fast path", b.FastPathStats, func(s fastpath.Stats) bool { return s.BytesReceived >= uint64(len(data)) })
 	if st, _ := b.BitswapStats(); st.BlocksReceived != 0 {
 		t.Fatalf("%d blocks came through Bitswap", st.BlocksReceived)
 	}

@@ -33,10 +33,11 @@ const (
 	DefaultMaxPeers = 16
 )
 
-// joinGrace is how long the fetch waits, after the first peer that holds
-// the root answered, for others to answer before it starts. Peers on one
-// network answer within a millisecond or two; later ones still join.
-const joinGrace = 20 * time.Millisecond
+// DefaultJoinGrace is how long the fetch waits, after the first peer that
+// holds the root answered, for others to answer before it starts. Peers on
+// one network answer within a millisecond or two; later ones still join,
+// taking halves of what is left.
+const DefaultJoinGrace = 20 * time.Millisecond
 
 const (
 	acceptRaw = "application/vnd.ipld.raw"
@@ -48,6 +49,7 @@ type Options struct {
 	ProbeTimeout time.Duration
 	StallTimeout time.Duration
 	MaxPeers     int
+	JoinGrace    time.Duration
 	// Providers finds peers that announce a root no connected peer
 	// holds (the DHT); nil asks connected peers only.
 	Providers routing.ContentDiscovery
@@ -62,6 +64,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPeers <= 0 {
 		o.MaxPeers = DefaultMaxPeers
+	}
+	if o.JoinGrace <= 0 {
+		o.JoinGrace = DefaultJoinGrace
 	}
 	return o
 }
@@ -166,10 +171,10 @@ func (f *Fetcher) fetch(ctx context.Context, root cid.Cid, from, to int64, whole
 		j.Close()
 		return nil, nil
 	}
-	// Peers that answer within joinGrace start with the first, so that
+	// Peers that answer within JoinGrace start with the first, so that
 	// the file is split among them from the start.
 	holders := []peer.ID{first.p}
-	grace := time.NewTimer(joinGrace)
+	grace := time.NewTimer(f.opts.JoinGrace)
 	defer grace.Stop()
 collect:
 	for answered < len(peers) {

@@ -41,10 +41,13 @@ func TestFetchFromOnePeer(t *testing.T) {
 }
 
 // TestFetchSplitsAcrossPeers: three peers hold the file; each sends part.
+// All three start together however loaded the machine: every probe is
+// answered well within the long join grace, and the fetch starts as soon
+// as all are.
 func TestFetchSplitsAcrossPeers(t *testing.T) {
 	f := newFile(t, 24<<20, 2)
 	providers := []host.Host{serve(t, f.bs), serve(t, f.bs), serve(t, f.bs)}
-	b := newFetcher(t, Options{})
+	b := newFetcher(t, Options{JoinGrace: 5 * time.Second})
 	connect(t, b.h, providers...)
 
 	j := b.fetch(t, f.root)
@@ -90,7 +93,7 @@ func (s *dyingStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, error) {
 // mid-transfer; its range goes to the others and the file is complete.
 func TestFetchSurvivesAKilledPeer(t *testing.T) {
 	f := newFile(t, 24<<20, 3)
-	b := newFetcher(t, Options{})
+	b := newFetcher(t, Options{JoinGrace: 5 * time.Second})
 	dying := &dyingStore{Blockstore: f.bs, after: 12}
 	victim := serve(t, dying)
 	dying.kill = func() { victim.Close() }
@@ -251,7 +254,10 @@ func TestFetchFailsOverFromBadPeers(t *testing.T) {
 	}
 	for _, mode := range []string{wrongBytes, extraBlock, outOfOrder, truncated, stalled} {
 		t.Run(mode, func(t *testing.T) {
-			opts := Options{StallTimeout: 500 * time.Millisecond}
+			// Short enough to keep the stalled case quick, long enough
+			// that an honest peer on a loaded machine is never taken
+			// for a stalled one.
+			opts := Options{StallTimeout: 2 * time.Second}
 			bad := serveBad(t, f.bs, mode, foreign)
 
 			b := newFetcher(t, opts)
