@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnnet/cairn/content/fastpath"
+	"github.com/cairnnet/cairn/internal/p2ptest"
 )
 
 // counted waits, until testTimeout, for cond to hold of the counters
@@ -44,7 +45,7 @@ func TestFastPathStatsCountARead(t *testing.T) {
 	if st := b.FastPathStats(); st != (fastpath.Stats{}) {
 		t.Fatalf("counters before any read: %+v", st)
 	}
-	connectIdentified(t, hB, hA)
+	p2ptest.ConnectIdentified(t, hB, hA)
 
 	nd, err := b.Node(ctx, root.Cid)
 	if err != nil {
@@ -90,7 +91,7 @@ func TestBitswapStatsCountARead(t *testing.T) {
 	root := importBytes(t, a, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10})
 	hB := newHost(t)
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), cfg)
-	connectIdentified(t, hB, hA)
+	p2ptest.ConnectIdentified(t, hB, hA)
 
 	nd, err := b.Node(ctx, root.Cid)
 	if err != nil {

@@ -7,46 +7,17 @@ import (
 	"io"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/cairnnet/cairn/content/fastpath"
+	"github.com/cairnnet/cairn/internal/p2ptest"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/files"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 
-	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
-
-// connectIdentified connects h to each of peers and waits for identify,
-// after which h knows the protocols they speak.
-func connectIdentified(t testing.TB, h host.Host, peers ...host.Host) {
-	t.Helper()
-	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	want := make(map[peer.ID]bool)
-	for _, p := range peers {
-		want[p.ID()] = true
-		if err := h.Connect(t.Context(), peer.AddrInfo{ID: p.ID(), Addrs: p.Addrs()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.After(10 * time.Second)
-	for len(want) > 0 {
-		select {
-		case e := <-sub.Out():
-			delete(want, e.(event.EvtPeerIdentificationCompleted).Peer)
-		case <-deadline:
-			t.Fatalf("identify did not complete with %d peers", len(want))
-		}
-	}
-}
 
 // TestReadThroughTheFastPath: a file held by three connected peers is read
 // from them as CAR streams, not through Bitswap.
@@ -63,7 +34,7 @@ func TestReadThroughTheFastPath(t *testing.T) {
 	}
 	hB := newHost(t)
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
-	connectIdentified(t, hB, providers...)
+	p2ptest.ConnectIdentified(t, hB, providers...)
 
 	nd, err := b.Node(ctx, root.Cid)
 	if err != nil {
@@ -122,7 +93,7 @@ func TestFastPathFallsBackToBitswap(t *testing.T) {
 
 	hB := newHost(t)
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
-	connectIdentified(t, hB, hFast, hSlow)
+	p2ptest.ConnectIdentified(t, hB, hFast, hSlow)
 
 	nd, err := b.Node(ctx, root.Cid)
 	if err != nil {
@@ -153,7 +124,7 @@ func TestReadARangeThroughTheFastPath(t *testing.T) {
 	root := importBytes(t, a, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10})
 	hB := newHost(t)
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
-	connectIdentified(t, hB, hA)
+	p2ptest.ConnectIdentified(t, hB, hA)
 
 	const off, n = 9<<20 + 12345, 300_000
 	nd, err := b.NodeRange(ctx, root.Cid, off, n)
@@ -206,7 +177,7 @@ func TestReadADirectoryThroughTheFastPath(t *testing.T) {
 	}
 	hB := newHost(t)
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
-	connectIdentified(t, hB, hA)
+	p2ptest.ConnectIdentified(t, hB, hA)
 
 	nd, err := b.Node(ctx, res.Cid)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/cairnnet/cairn/internal/p2ptest"
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p"
@@ -54,7 +55,7 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 		hB := benchHost(b)
 		fetcher := benchContent(b, hB, routing.routerFor(hB), open(b), fast)
 		if fast {
-			connectIdentified(b, hB, hA)
+			p2ptest.ConnectIdentified(b, hB, hA)
 		}
 		b.StartTimer()
 		nd, err := fetcher.Node(b.Context(), res.Cid)

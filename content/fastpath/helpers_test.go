@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnnet/cairn/internal/p2ptest"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	chunk "github.com/ipfs/boxo/chunker"
@@ -20,9 +21,7 @@ import (
 	"github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
 	"github.com/libp2p/go-libp2p"
-	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 const testTimeout = 60 * time.Second
@@ -91,31 +90,10 @@ func serve(t testing.TB, bs blockstore.Blockstore) host.Host {
 	return h
 }
 
-// connect connects h to each of peers and waits until identify has run on
-// each connection, so that h knows which protocols they speak.
+// connect connects h to each of peers, identified.
 func connect(t testing.TB, h host.Host, peers ...host.Host) {
 	t.Helper()
-	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	want := make(map[peer.ID]bool)
-	for _, p := range peers {
-		want[p.ID()] = true
-		if err := h.Connect(testContext(t), peer.AddrInfo{ID: p.ID(), Addrs: p.Addrs()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.After(10 * time.Second)
-	for len(want) > 0 {
-		select {
-		case e := <-sub.Out():
-			delete(want, e.(event.EvtPeerIdentificationCompleted).Peer)
-		case <-deadline:
-			t.Fatalf("identify did not complete with %d peers", len(want))
-		}
-	}
+	p2ptest.ConnectIdentified(t, h, peers...)
 }
 
 // fetcher is the receiving side: a Fetcher and the store it fills.
