@@ -108,31 +108,11 @@ func editKuboConfig(file string) error {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return fmt.Errorf("kubo config: %w", err)
 	}
-	section(cfg, "Routing")["Type"] = "dht"
-	section(cfg, "Routing")["LoopbackAddressesOnLanDHT"] = true
-	cfg["Bootstrap"] = []string{}
-	addrs := section(cfg, "Addresses")
-	addrs["Swarm"] = []string{"/ip4/127.0.0.1/tcp/0"}
-	addrs["API"] = "/ip4/127.0.0.1/tcp/0"
-	addrs["Gateway"] = "/ip4/127.0.0.1/tcp/0"
-	addrs["Announce"] = []string{}
-	addrs["AppendAnnounce"] = []string{}
-	section(section(cfg, "Discovery"), "MDNS")["Enabled"] = false
-	section(cfg, "AutoConf")["Enabled"] = false
-	section(cfg, "AutoTLS")["Enabled"] = false
+	daemonproc.KuboLocal(cfg)
 	if raw, err = json.MarshalIndent(cfg, "", "  "); err != nil {
 		return fmt.Errorf("kubo config: %w", err)
 	}
 	return os.WriteFile(file, raw, 0o600)
-}
-
-func section(m map[string]any, key string) map[string]any {
-	s, ok := m[key].(map[string]any)
-	if !ok {
-		s = map[string]any{}
-		m[key] = s
-	}
-	return s
 }
 
 // add imports file through the daemon with Kubo's CLI and extra flags.

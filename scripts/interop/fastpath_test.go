@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairnnet/cairn/content/fastpath"
 	"github.com/cairnnet/cairn/content/trustless"
+	"github.com/cairnnet/cairn/internal/daemonproc"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipld/unixfs"
 	"github.com/ipfs/go-cid"
@@ -29,7 +30,7 @@ import (
 // (/http/1.1 streams, "/ipfs/gateway" in its well-known resource), the
 // protocol Cairn's fast path asks peers for.
 func gatewayOverLibp2p(cfg map[string]any) {
-	section(cfg, "Experimental")["GatewayOverLibp2p"] = true
+	daemonproc.KuboSection(cfg, "Experimental")["GatewayOverLibp2p"] = true
 }
 
 // cairnDebugConfig is cairnConfig with debug logging, so that the fast

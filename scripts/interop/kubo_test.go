@@ -36,31 +36,8 @@ func newKuboRepo(t *testing.T) *kuboRepo {
 	if _, errOut, code := k.run(t, time.Minute, "init", "--profile=test,unixfs-v1-2025"); code != 0 {
 		t.Fatalf("ipfs init: exit %d: %s", code, errOut)
 	}
-	k.editConfig(t, func(cfg map[string]any) {
-		section(cfg, "Routing")["Type"] = "dht"
-		section(cfg, "Routing")["LoopbackAddressesOnLanDHT"] = true
-		cfg["Bootstrap"] = []string{}
-		addrs := section(cfg, "Addresses")
-		addrs["Swarm"] = []string{"/ip4/127.0.0.1/tcp/0"}
-		addrs["API"] = "/ip4/127.0.0.1/tcp/0"
-		addrs["Gateway"] = "/ip4/127.0.0.1/tcp/0"
-		addrs["Announce"] = []string{}
-		addrs["AppendAnnounce"] = []string{}
-		mdns := section(section(cfg, "Discovery"), "MDNS")
-		mdns["Enabled"] = false
-		section(cfg, "AutoConf")["Enabled"] = false
-		section(cfg, "AutoTLS")["Enabled"] = false
-	})
+	k.editConfig(t, daemonproc.KuboLocal)
 	return k
-}
-
-func section(m map[string]any, key string) map[string]any {
-	s, ok := m[key].(map[string]any)
-	if !ok {
-		s = map[string]any{}
-		m[key] = s
-	}
-	return s
 }
 
 // editConfig rewrites the repo's config file in place: one read and one
