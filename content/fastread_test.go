@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnnet/cairn/content/fastpath"
 	"github.com/cairnnet/cairn/internal/p2ptest"
+	"github.com/ipfs/boxo/bitswap"
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/files"
@@ -36,17 +37,7 @@ func TestReadThroughTheFastPath(t *testing.T) {
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
 	p2ptest.ConnectIdentified(t, hB, providers...)
 
-	nd, err := b.Node(ctx, root.Cid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := readNode(t, nd); !bytes.Equal(got, data) {
-		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
-	}
-	st, err := b.bswap.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := readThrough(t, ctx, b, root.Cid, data)
 	if st.BlocksReceived != 0 {
 		t.Fatalf("%d blocks came through Bitswap, want all through the fast path", st.BlocksReceived)
 	}
@@ -95,17 +86,7 @@ func TestFastPathFallsBackToBitswap(t *testing.T) {
 	b := newTestContent(t, hB, nil, NewMemoryDatastore(), DefaultConfig())
 	p2ptest.ConnectIdentified(t, hB, hFast, hSlow)
 
-	nd, err := b.Node(ctx, root.Cid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := readNode(t, nd); !bytes.Equal(got, data) {
-		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
-	}
-	st, err := b.bswap.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := readThrough(t, ctx, b, root.Cid, data)
 	if st.BlocksReceived == 0 {
 		t.Fatal("no block came through Bitswap, though the fast peer died")
 	}
@@ -219,16 +200,28 @@ func TestFastPathFindsProvidersThroughTheRouter(t *testing.T) {
 	res := importBytes(t, a, data, ImportOptions{CIDVersion: -1, ChunkSize: 256 << 10, Pin: true})
 	routing.waitAnnounced(t, res.Cid)
 
-	nd, err := b.Node(ctx, res.Cid)
+	st := readThrough(t, ctx, b, res.Cid, data)
+	// Counters move just after a block reaches the reader.
+	counted(t, "fast path", b.FastPathStats, func(s fastpath.Stats) bool { return s.BytesReceived >= uint64(len(data)) })
+	if st.BlocksReceived != 0 {
+		t.Fatalf("%d blocks came through Bitswap", st.BlocksReceived)
+	}
+}
+
+// readThrough reads root on c, checks it is want, and returns c's Bitswap
+// counters after the read.
+func readThrough(t *testing.T, ctx context.Context, c *Content, root cid.Cid, want []byte) bitswap.Stat {
+	t.Helper()
+	nd, err := c.Node(ctx, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := readNode(t, nd); !bytes.Equal(got, data) {
-		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(data))
+	if got := readNode(t, nd); !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, differing from the file's %d", len(got), len(want))
 	}
-	// Counters move just after a block reaches the reader.
-	counted(t, "fast path", b.FastPathStats, func(s fastpath.Stats) bool { return s.BytesReceived >= uint64(len(data)) })
-	if st, _ := b.BitswapStats(); st.BlocksReceived != 0 {
-		t.Fatalf("%d blocks came through Bitswap", st.BlocksReceived)
+	st, err := c.bswap.Stat()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return *st
 }
