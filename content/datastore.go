@@ -1,6 +1,7 @@
 package content
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,28 +9,37 @@ import (
 
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/mount"
+	"github.com/ipfs/go-datastore/namespace"
 	dssync "github.com/ipfs/go-datastore/sync"
 	flatfs "github.com/ipfs/go-ds-flatfs"
 	pebbleds "github.com/ipfs/go-ds-pebble"
+
+	"github.com/cairnnet/cairn/content/packstore"
 )
 
-// Where OpenDatastore keeps its two stores inside the datastore directory.
+// Where OpenDatastore keeps its stores inside the datastore directory.
 const (
-	blocksDir = "blocks" // flatfs: one file per block
-	metaDir   = "meta"   // pebble: pins, provider queue, DHT records, counters
+	packsDir  = "packs"  // blocks, many to a file (content/packstore)
+	blocksDir = "blocks" // blocks as one file each (flatfs), in repos made before packs
+	metaDir   = "meta"   // pebble: pins, provider queue, DHT records, counters, the packs' index
 )
+
+// packIndexPrefix is where, in the meta store, the packs' index lives.
+const packIndexPrefix = "/packindex"
 
 // OpenDatastore opens (creating if needed) the node's embedded datastore in
-// dir: blocks as files in a flatfs under dir/blocks, every other key in a
-// pebble store under dir/meta, mounted together as one datastore. The
+// dir: blocks in pack files under dir/packs (a repo made before packs keeps
+// its flatfs under dir/blocks), every other key — the packs' index too —
+// in a pebble store under dir/meta, mounted together as one datastore. The
 // caller owns it and must Close it after every user (Content included) is
 // closed.
 //
-// Why two stores: measured on the 2-core development machine (go test
-// ./content -bench AddGet, 512 MiB, medians of 2), importing into pebble
-// alone ran at about 100 MB/s — each 1 MiB block is written to the WAL,
-// flushed, then rewritten by compactions and compressed — against about
-// 310 MB/s into flatfs. Kubo keeps blocks in flatfs for the same reason.
+// Why blocks are not in pebble: measured on the 2-core development machine
+// (go test ./content -bench AddGet, 512 MiB, medians of 2), importing into
+// pebble alone ran at about 100 MB/s — each 1 MiB block is written to the
+// WAL, flushed, then rewritten by compactions and compressed. Why packs
+// rather than flatfs (a file per block, as Kubo keeps them): see the
+// packstore package; storing was most of a fetching daemon's CPU.
 //
 // Memory: pebble is the largest single part of an idle daemon's RSS, and
 // it is code, not data. Measured on the same machine (empty repo, loopback
@@ -44,34 +54,50 @@ const (
 //
 // With durable, blocks are flushed to disk before any pin record is
 // written (see durableStore), so what a user added or pinned survives a
-// power loss; without it a crash can leave empty block files, which
-// `repo verify` reports.
+// power loss.
 func OpenDatastore(dir string, durable bool) (datastore.Batching, error) {
-	// flatfs creates only its own directory, not its parents.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("content: create datastore %s: %w", dir, err)
 	}
-	blocksPath := filepath.Join(dir, blocksDir)
-	blocks, err := flatfs.CreateOrOpen(blocksPath, flatfs.IPFS_DEF_SHARD, false)
-	if err != nil {
-		return nil, fmt.Errorf("content: open block store %s: %w", dir, err)
-	}
 	meta, err := pebbleds.NewDatastore(filepath.Join(dir, metaDir))
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("content: open datastore %s: %w", dir, err), blocks.Close())
+		return nil, fmt.Errorf("content: open datastore %s: %w", dir, err)
+	}
+	blocks, flush, release, err := openBlocks(dir, meta)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("content: open block store %s: %w", dir, err), meta.Close())
 	}
 	ds := mount.New([]mount.Mount{
 		{Prefix: datastore.NewKey(blocksPrefix), Datastore: blocks},
 		{Prefix: datastore.NewKey("/"), Datastore: meta},
 	})
 	if !durable {
-		return ds, nil
+		return ds, release()
 	}
-	d, err := newDurableStore(ds, blocksPath)
+	return &durableStore{Batching: ds, flush: flush, release: release}, nil
+}
+
+// openBlocks opens the block store: flatfs if the repo already has one,
+// packs otherwise. flush makes the blocks written so far durable.
+func openBlocks(dir string, meta datastore.Batching) (blocks datastore.Batching, flush, release func() error, err error) {
+	legacy := filepath.Join(dir, blocksDir)
+	if _, err := os.Stat(filepath.Join(legacy, "SHARDING")); err == nil {
+		fs, err := flatfs.Open(legacy, false)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		flush, release, err := syncfsFlush(legacy)
+		if err != nil {
+			return nil, nil, nil, errors.Join(err, fs.Close())
+		}
+		return fs, flush, release, nil
+	}
+	packs, err := packstore.Open(filepath.Join(dir, packsDir), namespace.Wrap(meta, datastore.NewKey(packIndexPrefix)), packstore.Options{})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("content: %w", err), ds.Close())
+		return nil, nil, nil, err
 	}
-	return d, nil
+	flush = func() error { return packs.Sync(context.Background(), datastore.NewKey("/")) }
+	return packs, flush, func() error { return nil }, nil
 }
 
 // NewMemoryDatastore returns an empty in-memory datastore, safe for

@@ -1,6 +1,9 @@
 package content
 
 import (
+	"path/filepath"
+
+	flatfs "github.com/ipfs/go-ds-flatfs"
 	"io"
 	"testing"
 
@@ -24,8 +27,10 @@ func BenchmarkFetch(b *testing.B) {
 		open func(b *testing.B) datastore.Batching
 	}{
 		{"memory", func(*testing.B) datastore.Batching { return NewMemoryDatastore() }},
-		{"flatfs-durable", func(b *testing.B) datastore.Batching { return openBenchStore(b, true) }},
-		{"flatfs", func(b *testing.B) datastore.Batching { return openBenchStore(b, false) }},
+		{"packs-durable", func(b *testing.B) datastore.Batching { return openBenchStore(b, true, false) }},
+		{"packs", func(b *testing.B) datastore.Batching { return openBenchStore(b, false, false) }},
+		{"flatfs-durable", func(b *testing.B) datastore.Batching { return openBenchStore(b, true, true) }},
+		{"flatfs", func(b *testing.B) datastore.Batching { return openBenchStore(b, false, true) }},
 	}
 	for _, fast := range []bool{false, true} {
 		for _, st := range stores {
@@ -76,8 +81,18 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 	}
 }
 
-func openBenchStore(b *testing.B, sync bool) datastore.Batching {
-	ds, err := OpenDatastore(b.TempDir(), sync)
+// openBenchStore opens a datastore on disk, with blocks in packs or, as a
+// repo made before packs has them, in flatfs.
+func openBenchStore(b *testing.B, sync, flat bool) datastore.Batching {
+	dir := b.TempDir()
+	if flat {
+		fs, err := flatfs.CreateOrOpen(filepath.Join(dir, blocksDir), flatfs.IPFS_DEF_SHARD, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fs.Close()
+	}
+	ds, err := OpenDatastore(dir, sync)
 	if err != nil {
 		b.Fatal(err)
 	}
