@@ -12,3 +12,14 @@ const directFlag = unix.O_DIRECT
 
 // datasync makes what was written to f durable.
 func datasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
+
+// newWriteBuffer maps n bytes straight from the kernel for the buffer
+// appends gather in: page-aligned as direct I/O wants, and resident only
+// once written to, where a Go allocation reusing freed heap is zeroed
+// whole and so adds its full size to an idle daemon's RSS at once
+// (4 MiB: RSS split into two modes 4 MiB apart, run to run).
+func newWriteBuffer(n int) ([]byte, error) {
+	return unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+}
+
+func freeWriteBuffer(b []byte) error { return unix.Munmap(b) }

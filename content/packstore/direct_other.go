@@ -9,3 +9,7 @@ import "os"
 const directFlag = 0
 
 func datasync(f *os.File) error { return f.Sync() }
+
+func newWriteBuffer(n int) ([]byte, error) { return alignedBuf(n), nil }
+
+func freeWriteBuffer([]byte) error { return nil }

@@ -98,6 +98,8 @@ type Store struct {
 	done      chan struct{}
 }
 
+var errClosed = errors.New("packstore: closed")
+
 type pendingRec struct {
 	key string
 	at  loc
@@ -153,9 +155,6 @@ func (s *Store) startPack(id uint32) error {
 		return fmt.Errorf("packstore: new pack: %w", err)
 	}
 	s.cur, s.curID = f, id
-	if s.buf == nil {
-		s.buf = alignedBuf(s.opts.BufferSize)
-	}
 	s.base, s.n = 0, 0
 	s.written.Store(0)
 	s.writing.Store(id)
@@ -173,7 +172,7 @@ func (s *Store) Put(ctx context.Context, key datastore.Key, value []byte) error 
 // a pack can be read without its index — and remembers where the value is.
 func (s *Store) putLocked(key string, value []byte) error {
 	if s.closed {
-		return errors.New("packstore: closed")
+		return errClosed
 	}
 	var hdr [2*binary.MaxVarintLen64 + 256]byte
 	h := binary.AppendUvarint(hdr[:0], uint64(len(key)))
@@ -198,6 +197,15 @@ func (s *Store) putLocked(key string, value []byte) error {
 // append copies p into the buffer, writing the buffer out each time it
 // fills.
 func (s *Store) append(p []byte) error {
+	if s.buf == nil {
+		// Made on the first write, so a node that stores nothing holds
+		// none of it.
+		buf, err := newWriteBuffer(s.opts.BufferSize)
+		if err != nil {
+			return fmt.Errorf("packstore: write buffer: %w", err)
+		}
+		s.buf = buf
+	}
 	for len(p) > 0 {
 		c := copy(s.buf[s.n:], p)
 		s.n += c
@@ -289,6 +297,10 @@ func (s *Store) rotate() error {
 // written.
 func (s *Store) Get(ctx context.Context, key datastore.Key) ([]byte, error) {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errClosed
+	}
 	if at, ok := s.pending[key.String()]; ok {
 		defer s.mu.Unlock()
 		return s.readPending(at)
@@ -300,11 +312,21 @@ func (s *Store) Get(ctx context.Context, key datastore.Key) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if at.pack == s.writing.Load() && at.end() > s.written.Load() {
+		// Still in the buffer as well as on disk (written by Sync):
+		// memory is faster than the device for what was just added.
+		s.mu.Lock()
+		if at.pack == s.curID && at.end() > s.base && !s.closed {
+			defer s.mu.Unlock()
+			return s.readPending(at)
+		}
+		s.mu.Unlock()
+	}
 	return s.read(at)
 }
 
-// readPending returns a copy of a value appended but not yet indexed: the
-// part before the buffer from the file, the rest from the buffer.
+// readPending returns a copy of a value whose end is still in the buffer:
+// the part before the buffer from the file, the rest from the buffer.
 func (s *Store) readPending(at loc) ([]byte, error) {
 	out := make([]byte, 0, at.n)
 	if at.off < s.base {
@@ -529,6 +551,10 @@ func (s *Store) Close() error {
 	err := s.syncLocked(context.Background())
 	s.closed = true
 	errs := []error{err, s.cur.Close()}
+	if s.buf != nil {
+		errs = append(errs, freeWriteBuffer(s.buf))
+		s.buf = nil
+	}
 	s.readersMu.Lock()
 	for id, f := range s.readers {
 		errs = append(errs, f.Close())
