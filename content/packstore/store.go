@@ -43,6 +43,9 @@ type Options struct {
 	CompactAfter int64
 	// NoDirectIO writes and reads through the page cache.
 	NoDirectIO bool
+	// CacheBytes bounds the small values kept in memory (see cache.go):
+	// 8 MiB; negative keeps none.
+	CacheBytes int
 }
 
 func (o Options) withDefaults() Options {
@@ -55,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CompactAfter <= 0 {
 		o.CompactAfter = 16 << 20
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 8 << 20
 	}
 	return o
 }
@@ -84,6 +90,7 @@ type Store struct {
 	writing atomic.Uint32
 	written atomic.Int64
 	ra      *readahead // nil without direct I/O, where the kernel reads ahead
+	small   *smallCache
 
 	// packsMu is held for reading while a value is read from a pack, and
 	// for writing while compaction removes one.
@@ -120,6 +127,7 @@ func Open(dir string, index datastore.Batching, opts Options) (*Store, error) {
 		opts:    opts,
 		direct:  !opts.NoDirectIO && directWorks(dir),
 		pending: make(map[string]loc),
+		small:   newSmallCache(opts.CacheBytes),
 		readers: make(map[uint32]*os.File),
 		compact: make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -187,6 +195,7 @@ func (s *Store) putLocked(key string, value []byte) error {
 	}
 	s.pending[key] = at
 	s.order = append(s.order, pendingRec{key, at})
+	s.small.put(key, value)
 	s.unsaved = true
 	if s.base+int64(s.n) >= s.opts.MaxPackSize {
 		return s.rotate()
@@ -296,6 +305,9 @@ func (s *Store) rotate() error {
 // Get reads key's value from its pack, or from memory if it is not yet
 // written.
 func (s *Store) Get(ctx context.Context, key datastore.Key) ([]byte, error) {
+	if v, ok := s.small.get(key.String()); ok {
+		return v, nil
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -322,7 +334,21 @@ func (s *Store) Get(ctx context.Context, key datastore.Key) ([]byte, error) {
 		}
 		s.mu.Unlock()
 	}
-	return s.read(at)
+	v, err := s.read(at)
+	if err == nil && at.n <= cacheMaxValue {
+		s.keepSmall(ctx, key, v)
+	}
+	return v, err
+}
+
+// keepSmall caches a small value just read, unless it was deleted
+// meanwhile (Delete holds mu too, so one of the two sees the other).
+func (s *Store) keepSmall(ctx context.Context, key datastore.Key, v []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok, err := s.index.Has(ctx, key); err == nil && ok {
+		s.small.put(key.String(), v)
+	}
 }
 
 // readPending returns a copy of a value whose end is still in the buffer:
@@ -425,6 +451,7 @@ func (s *Store) Delete(ctx context.Context, key datastore.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := key.String()
+	s.small.remove(k)
 	if at, ok := s.pending[k]; ok {
 		delete(s.pending, k)
 		s.deleted.Add(int64(at.n))

@@ -18,7 +18,7 @@ import (
 // small makes packs and buffers tiny, so a few values cross buffer and
 // pack boundaries.
 func small(direct bool) Options {
-	return Options{BufferSize: 8 << 10, MaxPackSize: 40 << 10, CompactAfter: 1 << 40, NoDirectIO: !direct}
+	return Options{BufferSize: 8 << 10, MaxPackSize: 40 << 10, CompactAfter: 1 << 40, NoDirectIO: !direct, CacheBytes: -1}
 }
 
 func value(seed, n int) []byte {
@@ -307,7 +307,7 @@ func TestBatchAppliesInOrder(t *testing.T) {
 func TestReadsInAnyOrder(t *testing.T) {
 	ctx := context.Background()
 	dir, index := t.TempDir(), newIndex()
-	s := open(t, dir, index, Options{MaxPackSize: 10 << 20})
+	s := open(t, dir, index, Options{MaxPackSize: 10 << 20, CacheBytes: -1})
 	defer s.Close()
 	want := make(map[datastore.Key][]byte)
 	const count = 60
@@ -385,5 +385,42 @@ func TestReopenCompactsWhatWasDeletedBefore(t *testing.T) {
 		if got, err := s.Get(ctx, key(i)); err != nil || !bytes.Equal(got, value(i, 5000)) {
 			t.Fatalf("value %d after compaction: %v", i, err)
 		}
+	}
+}
+
+// Small values are served from memory once written or read, and never
+// after they are deleted.
+func TestSmallValuesCached(t *testing.T) {
+	ctx := context.Background()
+	opts := small(true)
+	opts.CacheBytes = 10 << 10
+	s := open(t, t.TempDir(), newIndex(), opts)
+	defer s.Close()
+	for i := range 4 {
+		if err := s.Put(ctx, key(i), value(i, 3000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(ctx, datastore.NewKey("/")); err != nil {
+		t.Fatal(err)
+	}
+	// 4 × 3000 bytes do not fit in 10 KiB: the first went.
+	if _, ok := s.small.get(key(0).String()); ok {
+		t.Fatal("the least recently used value is still cached past the bound")
+	}
+	if got, ok := s.small.get(key(3).String()); !ok || !bytes.Equal(got, value(3, 3000)) {
+		t.Fatal("the value written last is not cached")
+	}
+	if got, err := s.Get(ctx, key(0)); err != nil || !bytes.Equal(got, value(0, 3000)) {
+		t.Fatalf("value 0 from disk: %v", err)
+	}
+	if _, ok := s.small.get(key(0).String()); !ok {
+		t.Fatal("a small value read from disk was not cached")
+	}
+	if err := s.Delete(ctx, key(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, key(0)); !errors.Is(err, datastore.ErrNotFound) {
+		t.Fatalf("a deleted value still reads: %v", err)
 	}
 }
