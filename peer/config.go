@@ -62,11 +62,12 @@ type ResourcesConfig struct {
 
 // DatastoreConfig picks the embedded store.
 type DatastoreConfig struct {
-	// Type is "flatfs" (on disk in the repo: blocks as files, the rest in
-	// pebble) or "memory" (gone on exit).
+	// Type is "disk" (in the repo: blocks in pack files, or in flatfs for
+	// a repo made before packs; the rest in pebble) or "memory" (gone on
+	// exit). "flatfs", its name before packs, still means disk.
 	Type string `yaml:"type"`
 	// Sync flushes blocks to disk before any pin record is written
-	// (flatfs only), so added and pinned content survives a power loss.
+	// (disk only), so added and pinned content survives a power loss.
 	Sync bool `yaml:"sync"`
 }
 
@@ -95,7 +96,7 @@ func DefaultConfig() Config {
 		DHT:         dht.DefaultConfig(),
 		Discovery:   discovery.DefaultConfig(),
 		Content:     content.DefaultConfig(),
-		Datastore:   DatastoreConfig{Type: "flatfs", Sync: true},
+		Datastore:   DatastoreConfig{Type: "disk", Sync: true},
 		Shell:       ShellConfig{Address: DefaultShellAddr, Config: shell.DefaultConfig()},
 		Log:         LogConfig{Level: "warn"},
 
@@ -123,8 +124,10 @@ func (c Config) Validate() error {
 	if c.Resources.MaxMemory < 0 || c.Resources.MaxFDs < 0 {
 		return fmt.Errorf("resources: max_memory and max_fds must not be negative")
 	}
-	if c.Datastore.Type != "flatfs" && c.Datastore.Type != "memory" {
-		return fmt.Errorf("datastore.type: %q is not one of flatfs, memory", c.Datastore.Type)
+	switch c.Datastore.Type {
+	case "disk", "memory", "flatfs":
+	default:
+		return fmt.Errorf("datastore.type: %q is not one of disk, memory", c.Datastore.Type)
 	}
 	if err := c.Shell.validate(); err != nil {
 		return err

@@ -23,14 +23,15 @@ const AgentVersion = "cairn/" + Version
 const Version = "0.1.0"
 
 // RepoVersion is the layout of the repo on disk (identity.key, config.yaml,
-// datastore/blocks in flatfs, datastore/meta in pebble), reported by
-// /api/v0/repo/stat and /api/v0/version.
-const RepoVersion = "1"
+// datastore/packs with the blocks, datastore/meta in pebble), reported by
+// /api/v0/repo/stat and /api/v0/version. Repos of layout 1, with blocks in
+// datastore/blocks (flatfs), are still opened as they are.
+const RepoVersion = "2"
 
-// newHost builds the libp2p host: TCP and QUIC, Noise and TLS, yamux, with the resource and connection managers bounded by
-// config, the reachability pieces (AutoNAT, relays, hole punching, port
-// mapping) the config switches on, and, when the repo holds a swarm.key, a
-// private network on TCP only.
+// newHost builds the libp2p host: TCP and QUIC, Noise and TLS, yamux, with
+// the resource and connection managers bounded by config, the reachability
+// pieces (AutoNAT, relays, hole punching, port mapping) the config switches
+// on, and, when the repo holds a swarm.key, a private network on TCP only.
 func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
 	psk, err := LoadSwarmKey(cfg.RepoDir)
 	if err != nil {

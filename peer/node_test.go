@@ -126,7 +126,7 @@ func TestCloseIsIdempotentAndRemovesTheAPIFile(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.RepoDir = dir
-	cfg.Datastore.Type = "flatfs"
+	cfg.Datastore.Type = "disk"
 	n, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestRestartedNodeRejoinsWithoutItsBootstrap(t *testing.T) {
 	}
 	cfg := testConfig(a)
 	cfg.RepoDir = dir
-	cfg.Datastore.Type = "flatfs"
+	cfg.Datastore.Type = "disk"
 	b, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
