@@ -12,7 +12,6 @@ import (
 	chunk "github.com/ipfs/boxo/chunker"
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/ipld/merkledag"
-	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
 	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	blocks "github.com/ipfs/go-block-format"
@@ -194,16 +193,6 @@ func (c *Content) importParams(opts ImportOptions) (helpers.DagBuilderParams, in
 		RawLeaves:  rawLeaves,
 		CidBuilder: builder,
 	}, chunkSize, nil
-}
-
-// buildFile lays the chunks of spl out as a balanced UnixFS DAG into
-// params.Dagserv, returning the root.
-func buildFile(spl chunk.Splitter, params helpers.DagBuilderParams) (ipld.Node, error) {
-	db, err := params.New(spl)
-	if err != nil {
-		return nil, err
-	}
-	return balanced.Layout(db)
 }
 
 func result(nd ipld.Node) (ImportResult, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -246,4 +247,42 @@ func part(mw *multipart.Writer, name string) io.Writer {
 		return io.Discard // the pipe is closed; the request reports why
 	}
 	return w
+}
+
+// countingBody counts the reads made of a request body.
+type countingBody struct {
+	r     io.Reader
+	reads int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	b.reads++
+	return b.r.Read(p)
+}
+
+// TestAddReadsBodyInLargePieces checks that an upload is read from the
+// connection in large reads, not in the multipart reader's 4 KiB ones:
+// each read of a connection is a system call.
+func TestAddReadsBodyInLargePieces(t *testing.T) {
+	h, err := shell.New(shell.Config{}, shelltest.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 4 << 20
+	buf, contentType := multipartBody(t, namedFile{name: "big", data: bytes.Repeat([]byte{7}, size)})
+	body := &countingBody{r: buf}
+	req := httptest.NewRequest(http.MethodPost, "/api/v0/add", body)
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if got := jsonLines[map[string]string](t, rec.Body.Bytes())[0]["Size"]; got != strconv.Itoa(size) {
+		t.Fatalf("Size = %s, want %d", got, size)
+	}
+	// 4 KiB reads would be over 1,000.
+	if limit := size / (64 << 10); body.reads > limit {
+		t.Fatalf("body read in %d reads, want at most %d", body.reads, limit)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,5 +259,46 @@ func TestManyUploadsOnOneConnection(t *testing.T) {
 	}
 	if got := serverLog.String(); got != "" {
 		t.Fatalf("the server logged:\n%s", got)
+	}
+}
+
+// countingConn counts the writes made to a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestAddWritesUploadInLargePieces checks that an upload goes to the
+// connection in large writes: through net/http's 32 KiB copy buffer, each
+// 32 KiB took three write calls.
+func TestAddWritesUploadInLargePieces(t *testing.T) {
+	var writes atomic.Int64
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return countingConn{Conn: conn, writes: &writes}, nil
+		},
+	}}
+	c := connect(t, shell.Config{}, shelltest.New(), client.WithHTTPClient(hc))
+	const size = 8 << 20
+	data := bytes.Repeat([]byte{7}, size)
+	res, err := c.Add(context.Background(), bytes.NewReader(data), "big", client.AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Size != size {
+		t.Fatalf("Size = %d, want %d", res.Size, size)
+	}
+	// 32 KiB chunks would take 768 writes.
+	if got, limit := writes.Load(), int64(3*size/(256<<10)); got > limit {
+		t.Fatalf("upload took %d writes, want at most %d", got, limit)
 	}
 }
