@@ -105,8 +105,8 @@ func (s *Store) moveForward(ctx context.Context, key string, at loc) error {
 	if err != nil {
 		return fmt.Errorf("packstore: compact: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockAll()
+	defer s.unlockAll()
 	if _, ok := s.pending[key]; ok {
 		return nil
 	}

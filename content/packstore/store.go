@@ -74,8 +74,22 @@ type Store struct {
 	opts   Options
 	direct bool
 
+	// appendMu is held by a writer for the whole of a record, so records
+	// never interleave while mu is let go for a buffer write to finish;
+	// it is taken before mu.
+	appendMu sync.Mutex
 	// mu guards the pack being written and the blocks not yet indexed.
 	mu      sync.Mutex
+	// A full buffer is written by a goroutine of its own while appends
+	// fill the other one (spare), so neither writers nor readers wait on
+	// the device unless both buffers are full. flushed is signalled (on
+	// mu) when that write ends.
+	inflight   []byte
+	inflightAt int64
+	spare      []byte
+	writeErr   error
+	flushed    *sync.Cond
+	writes     sync.WaitGroup
 	cur     *os.File
 	curID   uint32
 	buf     []byte // the bytes of cur from base on, not all written yet
@@ -132,6 +146,7 @@ func Open(dir string, index datastore.Batching, opts Options) (*Store, error) {
 		compact: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	s.flushed = sync.NewCond(&s.mu)
 	ids, err := packIDs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("packstore: %w", err)
@@ -171,12 +186,23 @@ func (s *Store) startPack(id uint32) error {
 
 // Put appends value to the current pack under key.
 func (s *Store) Put(ctx context.Context, key datastore.Key, value []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockAll()
+	defer s.unlockAll()
 	return s.putLocked(key.String(), value)
 }
 
-// putLocked appends one record — key length, key, value length, value, so
+// lockAll takes appendMu then mu, as every writer and every flush does.
+func (s *Store) lockAll() {
+	s.appendMu.Lock()
+	s.mu.Lock()
+}
+
+func (s *Store) unlockAll() {
+	s.mu.Unlock()
+	s.appendMu.Unlock()
+}
+
+// putLocked, called under lockAll, appends one record — key length, key, value length, value, so
 // a pack can be read without its index — and remembers where the value is.
 func (s *Store) putLocked(key string, value []byte) error {
 	if s.closed {
@@ -220,13 +246,7 @@ func (s *Store) append(p []byte) error {
 		s.n += c
 		p = p[c:]
 		if s.n == len(s.buf) {
-			if _, err := s.cur.WriteAt(s.buf, s.base); err != nil {
-				return fmt.Errorf("packstore: write %s: %w", packName(s.curID), err)
-			}
-			s.base += int64(s.n)
-			s.n = 0
-			s.written.Store(s.base)
-			if err := s.indexWritten(); err != nil {
+			if err := s.startWrite(); err != nil {
 				return err
 			}
 		}
@@ -234,27 +254,87 @@ func (s *Store) append(p []byte) error {
 	return nil
 }
 
+// startWrite hands the full buffer to a goroutine that writes it, and
+// goes on appending into the spare one.
+func (s *Store) startWrite() error {
+	if err := s.waitWrite(); err != nil {
+		return err
+	}
+	full, at, f, id := s.buf, s.base, s.cur, s.curID
+	s.inflight, s.inflightAt = full, at
+	s.buf, s.spare = s.spare, nil
+	if s.buf == nil {
+		buf, err := newWriteBuffer(s.opts.BufferSize)
+		if err != nil {
+			s.buf, s.inflight = full, nil
+			return fmt.Errorf("packstore: write buffer: %w", err)
+		}
+		s.buf = buf
+	}
+	s.base += int64(len(full))
+	s.n = 0
+	s.writes.Go(func() {
+		_, err := f.WriteAt(full, at)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.finishWrite(full, at, id, err)
+	})
+	return nil
+}
+
+// finishWrite, under mu, records the end of a buffer write: its values
+// go into the index, or, if it failed, are forgotten and the store
+// refuses further writes.
+func (s *Store) finishWrite(buf []byte, at int64, id uint32, err error) {
+	defer s.flushed.Broadcast()
+	s.inflight = nil
+	end := at + int64(len(buf))
+	if err != nil {
+		s.writeErr = fmt.Errorf("packstore: write %s: %w", packName(id), err)
+		for _, r := range s.order {
+			if r.at.end() > at && s.pending[r.key] == r.at {
+				delete(s.pending, r.key)
+				s.small.remove(r.key)
+			}
+		}
+		return
+	}
+	s.spare = buf
+	s.written.Store(end)
+	if err := s.indexWritten(end); err != nil {
+		s.writeErr = err
+	}
+}
+
+// waitWrite waits, under mu, until no buffer write is in flight.
+func (s *Store) waitWrite() error {
+	for s.inflight != nil {
+		s.flushed.Wait()
+	}
+	return s.writeErr
+}
+
 // writeTail writes the part of the buffer not yet written, padded to the
 // next aligned length; the buffer stays, to be written again in full once
 // it fills.
 func (s *Store) writeTail() error {
+	if err := s.waitWrite(); err != nil {
+		return err
+	}
 	if s.n == 0 {
-		return s.indexWritten()
+		return s.indexWritten(s.base)
 	}
 	padded := int(roundUp(int64(s.n)))
 	clear(s.buf[s.n:padded])
 	if _, err := s.cur.WriteAt(s.buf[:padded], s.base); err != nil {
 		return fmt.Errorf("packstore: write %s: %w", packName(s.curID), err)
 	}
-	return s.indexWritten()
+	return s.indexWritten(s.base + int64(s.n))
 }
 
-// indexWritten records in the index every pending value now wholly in
-// its pack file, in one batch.
-func (s *Store) indexWritten() error {
-	// Called after a write of the buffer, in full or its tail, so every
-	// byte appended so far is in the file.
-	written := s.base + int64(s.n)
+// indexWritten records in the index, in one batch, every pending value
+// that now lies wholly in the pack file, below written.
+func (s *Store) indexWritten(written int64) error {
 	i := 0
 	for ; i < len(s.order); i++ {
 		if r := s.order[i]; r.at.pack == s.curID && r.at.end() > written {
@@ -355,15 +435,31 @@ func (s *Store) keepSmall(ctx context.Context, key datastore.Key, v []byte) {
 // the part before the buffer from the file, the rest from the buffer.
 func (s *Store) readPending(at loc) ([]byte, error) {
 	out := make([]byte, 0, at.n)
-	if at.off < s.base {
-		head, err := s.read(loc{pack: at.pack, off: at.off, n: uint32(s.base - at.off)})
-		if err != nil {
-			return nil, err
+	inflightEnd := s.inflightAt + int64(len(s.inflight))
+	for off, end := at.off, at.end(); off < end; {
+		switch {
+		case off >= s.base:
+			out = append(out, s.buf[off-s.base:end-s.base]...)
+			off = end
+		case s.inflight != nil && off >= s.inflightAt && off < inflightEnd:
+			stop := min(end, inflightEnd)
+			out = append(out, s.inflight[off-s.inflightAt:stop-s.inflightAt]...)
+			off = stop
+		default:
+			// Written already: everything before the buffers is.
+			stop := min(end, s.base)
+			if s.inflight != nil && s.inflightAt > off {
+				stop = min(stop, s.inflightAt)
+			}
+			head, err := s.read(loc{pack: at.pack, off: off, n: uint32(stop - off)})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, head...)
+			off = stop
 		}
-		out = append(out, head...)
 	}
-	from := max(at.off, s.base) - s.base
-	return append(out, s.buf[from:at.end()-s.base]...), nil
+	return out, nil
 }
 
 // lookup finds key in the index.
@@ -480,8 +576,8 @@ func (s *Store) Delete(ctx context.Context, key datastore.Key) error {
 
 // Sync makes every value put so far, and the index naming it, durable.
 func (s *Store) Sync(ctx context.Context, _ datastore.Key) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockAll()
+	defer s.unlockAll()
 	return s.syncLocked(ctx)
 }
 
@@ -506,9 +602,9 @@ func (s *Store) syncLocked(ctx context.Context) error {
 // applying the query's filters, orders, offset and limit.
 func (s *Store) Query(ctx context.Context, q query.Query) (query.Results, error) {
 	// Index what is only in memory, so the listing is complete.
-	s.mu.Lock()
+	s.lockAll()
 	err := s.writeTail()
-	s.mu.Unlock()
+	s.unlockAll()
 	if err != nil {
 		return nil, err
 	}
@@ -570,18 +666,23 @@ func (s *Store) Close() error {
 	if s.ra != nil {
 		s.ra.wait()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lockAll()
+	defer s.unlockAll()
 	if s.closed {
 		return nil
 	}
 	err := s.syncLocked(context.Background())
 	s.closed = true
+	s.mu.Unlock()
+	s.writes.Wait() // a write that failed is still signalling
+	s.mu.Lock()
 	errs := []error{err, s.cur.Close()}
-	if s.buf != nil {
-		errs = append(errs, freeWriteBuffer(s.buf))
-		s.buf = nil
+	for _, b := range [][]byte{s.buf, s.spare} {
+		if b != nil {
+			errs = append(errs, freeWriteBuffer(b))
+		}
 	}
+	s.buf, s.spare = nil, nil
 	s.readersMu.Lock()
 	for id, f := range s.readers {
 		errs = append(errs, f.Close())

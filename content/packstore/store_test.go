@@ -122,9 +122,11 @@ func TestAbandonedStoreIndexesOnlyWrittenValues(t *testing.T) {
 			}
 			want[key(i)] = v
 		}
-		// Abandon s: stop its compactor, write nothing more.
+		// Abandon s: stop its compactor, let the buffer writes already
+		// started end, write nothing more.
 		s.cancel()
 		<-s.done
+		s.writes.Wait()
 
 		r := open(t, dir, index, small(direct))
 		defer r.Close()
