@@ -79,7 +79,7 @@ type Store struct {
 	// it is taken before mu.
 	appendMu sync.Mutex
 	// mu guards the pack being written and the blocks not yet indexed.
-	mu      sync.Mutex
+	mu sync.Mutex
 	// A full buffer is written by a goroutine of its own while appends
 	// fill the other one (spare), so neither writers nor readers wait on
 	// the device unless both buffers are full. flushed is signalled (on
@@ -90,15 +90,15 @@ type Store struct {
 	writeErr   error
 	flushed    *sync.Cond
 	writes     sync.WaitGroup
-	cur     *os.File
-	curID   uint32
-	buf     []byte // the bytes of cur from base on, not all written yet
-	base    int64
-	n       int
-	pending map[string]loc // values not yet wholly in cur, or not yet indexed
-	order   []pendingRec   // the same, in the order they were appended
-	unsaved bool           // cur or the index has writes no Sync covered
-	closed  bool
+	cur        *os.File
+	curID      uint32
+	buf        []byte // the bytes of cur from base on, not all written yet
+	base       int64
+	n          int
+	pending    map[string]loc // values not yet wholly in cur, or not yet indexed
+	order      []pendingRec   // the same, in the order they were appended
+	unsaved    bool           // cur or the index has writes no Sync covered
+	closed     bool
 	// writing and written mirror curID and base for readers without mu:
 	// the bytes of pack writing below written never change again.
 	writing atomic.Uint32
