@@ -1,6 +1,10 @@
 package content
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -35,5 +39,69 @@ func TestVerifyFindsACorruptBlock(t *testing.T) {
 	}
 	if res.Checked != clean.Checked {
 		t.Fatalf("checked %d blocks, then %d", clean.Checked, res.Checked)
+	}
+}
+
+// A bit flipped in a pack file on disk, behind the store's back, is found
+// by Verify and refused by a read.
+func TestVerifyFindsABitFlippedInAPack(t *testing.T) {
+	dir := t.TempDir()
+	data := randomBytes(40<<10, 2)
+	ctx := testContext(t)
+	ds, err := OpenDatastore(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Closed here, before the datastore, not at cleanup.
+	c, err := New(ctx, nil, nil, ds, smallChunks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	importBytes(t, c, data, ImportOptions{CIDVersion: -1, Pin: true})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The file's first bytes are its first leaf's: flip one of them.
+	packs, err := filepath.Glob(filepath.Join(dir, packsDir, "*.pack"))
+	if err != nil || len(packs) == 0 {
+		t.Fatalf("no pack files (%v)", err)
+	}
+	flipped := false
+	for _, p := range packs {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.Index(raw, data[:64]); i >= 0 {
+			raw[i+10] ^= 0x20
+			if err := os.WriteFile(p, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			flipped = true
+		}
+	}
+	if !flipped {
+		t.Fatal("the file's first leaf is in no pack")
+	}
+
+	ds, err = OpenDatastore(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ds.Close() })
+	c = newTestContent(t, nil, nil, ds, smallChunks())
+	res, err := c.Verify(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Corrupt) != 1 {
+		t.Fatalf("Verify found %d corrupt blocks, want the 1 flipped", len(res.Corrupt))
+	}
+	if _, err := c.bstore.Get(ctx, res.Corrupt[0]); !errors.Is(err, ErrHashMismatch) {
+		t.Fatalf("reading the flipped block: %v, want a hash mismatch", err)
 	}
 }
