@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,6 +70,9 @@ func packIDs(dir string) (map[uint32]int64, error) {
 			continue
 		}
 		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed by a compaction since the listing
+		}
 		if err != nil {
 			return nil, err
 		}
