@@ -208,6 +208,16 @@ func (s *Store) putLocked(key string, value []byte) error {
 	if s.closed {
 		return errClosed
 	}
+	if s.writeErr != nil {
+		return s.writeErr
+	}
+	// A value put again under its key leaves the old bytes dead, as a
+	// delete does.
+	if old, ok := s.pending[key]; ok {
+		s.addDead(old.n)
+	} else if old, err := s.lookup(context.Background(), datastore.RawKey(key)); err == nil {
+		s.addDead(old.n)
+	}
 	var hdr [2*binary.MaxVarintLen64 + 256]byte
 	h := binary.AppendUvarint(hdr[:0], uint64(len(key)))
 	h = append(h, key...)
@@ -550,7 +560,7 @@ func (s *Store) Delete(ctx context.Context, key datastore.Key) error {
 	s.small.remove(k)
 	if at, ok := s.pending[k]; ok {
 		delete(s.pending, k)
-		s.deleted.Add(int64(at.n))
+		s.addDead(at.n)
 	}
 	// Under mu, so that compaction cannot copy the value forward between
 	// the check and the delete and so bring it back.
@@ -565,13 +575,19 @@ func (s *Store) Delete(ctx context.Context, key datastore.Key) error {
 		return err
 	}
 	s.unsaved = true
-	if s.deleted.Add(int64(at.n)) >= s.opts.CompactAfter {
+	s.addDead(at.n)
+	return nil
+}
+
+// addDead counts n bytes left dead in a pack, starting a compaction once
+// enough are.
+func (s *Store) addDead(n uint32) {
+	if s.deleted.Add(int64(n)) >= s.opts.CompactAfter {
 		select {
 		case s.compact <- struct{}{}:
 		default:
 		}
 	}
-	return nil
 }
 
 // Sync makes every value put so far, and the index naming it, durable.

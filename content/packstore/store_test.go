@@ -426,3 +426,36 @@ func TestSmallValuesCached(t *testing.T) {
 		t.Fatalf("a deleted value still reads: %v", err)
 	}
 }
+
+// A key put again and again leaves dead bytes that compaction reclaims,
+// as deletes do, and reads give the last value.
+func TestOverwritesAreCompacted(t *testing.T) {
+	ctx := context.Background()
+	opts := small(true)
+	opts.CompactAfter = 20 << 10
+	s := open(t, t.TempDir(), newIndex(), opts)
+	defer s.Close()
+	for i := range 40 {
+		if err := s.Put(ctx, key(1), value(i, 5000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		usage, err := s.DiskUsage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 40 × 5000 bytes were written; one value is live.
+		if usage < 100<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("disk usage still %d bytes 10 s after 39 overwrites", usage)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, err := s.Get(ctx, key(1)); err != nil || !bytes.Equal(got, value(39, 5000)) {
+		t.Fatalf("the last value put does not read back: %v", err)
+	}
+}
