@@ -1,7 +1,6 @@
 package content
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -63,7 +62,7 @@ func OpenDatastore(dir string, durable bool) (datastore.Batching, error) {
 	if err != nil {
 		return nil, fmt.Errorf("content: open datastore %s: %w", dir, err)
 	}
-	blocks, flush, release, err := openBlocks(dir, meta)
+	blocks, err := openBlocks(dir, meta)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("content: open block store %s: %w", dir, err), meta.Close())
 	}
@@ -72,32 +71,27 @@ func OpenDatastore(dir string, durable bool) (datastore.Batching, error) {
 		{Prefix: datastore.NewKey("/"), Datastore: meta},
 	})
 	if !durable {
-		return ds, release()
+		return ds, nil
 	}
-	return &durableStore{Batching: ds, flush: flush, release: release}, nil
+	return &durableStore{Batching: ds}, nil
 }
 
 // openBlocks opens the block store: flatfs if the repo already has one,
-// packs otherwise. flush makes the blocks written so far durable.
-func openBlocks(dir string, meta datastore.Batching) (blocks datastore.Batching, flush, release func() error, err error) {
+// packs otherwise. Its Sync makes the blocks written so far durable.
+func openBlocks(dir string, meta datastore.Batching) (datastore.Batching, error) {
 	legacy := filepath.Join(dir, blocksDir)
 	if _, err := os.Stat(filepath.Join(legacy, "SHARDING")); err == nil {
 		fs, err := flatfs.Open(legacy, false)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		flush, release, err := syncfsFlush(legacy)
+		s, err := newSyncfsStore(fs, legacy)
 		if err != nil {
-			return nil, nil, nil, errors.Join(err, fs.Close())
+			return nil, errors.Join(err, fs.Close())
 		}
-		return fs, flush, release, nil
+		return s, nil
 	}
-	packs, err := packstore.Open(filepath.Join(dir, packsDir), namespace.Wrap(meta, datastore.NewKey(packIndexPrefix)), packstore.Options{})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	flush = func() error { return packs.Sync(context.Background(), datastore.NewKey("/")) }
-	return packs, flush, func() error { return nil }, nil
+	return packstore.Open(filepath.Join(dir, packsDir), namespace.Wrap(meta, datastore.NewKey(packIndexPrefix)), packstore.Options{})
 }
 
 // NewMemoryDatastore returns an empty in-memory datastore, safe for
