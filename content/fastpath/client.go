@@ -37,10 +37,14 @@ type client struct {
 
 	mu     sync.Mutex
 	prefix map[peer.ID]string // where each peer serves the gateway
+	// learning holds a channel per peer whose well-known request is in
+	// flight, closed when it ends: a fetch right after a connect waits
+	// for the request identify started rather than sending a second.
+	learning map[peer.ID]chan struct{}
 }
 
 func newClient(h host.Host) *client {
-	return &client{host: h, prefix: make(map[peer.ID]string)}
+	return &client{host: h, prefix: make(map[peer.ID]string), learning: make(map[peer.ID]chan struct{})}
 }
 
 // speaksHTTP reports whether identify has seen p offer HTTP over libp2p.
@@ -101,12 +105,39 @@ func (c *client) get(ctx context.Context, p peer.ID, path, accept string) (*http
 // gatewayPrefix learns, once per peer, where it serves the gateway, from
 // its well-known resource (libp2phttp's protocol metadata).
 func (c *client) gatewayPrefix(ctx context.Context, p peer.ID) (string, error) {
-	c.mu.Lock()
-	prefix, ok := c.prefix[p]
-	c.mu.Unlock()
-	if ok {
-		return prefix, nil
+	for {
+		c.mu.Lock()
+		prefix, ok := c.prefix[p]
+		wait, busy := c.learning[p]
+		if !ok && !busy {
+			done := make(chan struct{})
+			c.learning[p] = done
+			c.mu.Unlock()
+			defer func() {
+				c.mu.Lock()
+				delete(c.learning, p)
+				c.mu.Unlock()
+				close(done)
+			}()
+			return c.learnPrefix(ctx, p)
+		}
+		c.mu.Unlock()
+		if ok {
+			return prefix, nil
+		}
+		// Another request is learning it; if that one fails, this
+		// call asks itself on the next turn.
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
 	}
+}
+
+// learnPrefix asks p's well-known resource where it serves the gateway and
+// remembers the answer.
+func (c *client) learnPrefix(ctx context.Context, p peer.ID) (string, error) {
 	resp, err := c.do(ctx, p, libp2phttp.WellKnownProtocols, "application/json")
 	if err != nil {
 		return "", err
@@ -123,7 +154,7 @@ func (c *client) gatewayPrefix(ctx context.Context, p peer.ID) (string, error) {
 	if !ok {
 		return "", errNoGateway
 	}
-	prefix = strings.TrimSuffix(pm.Path, "/")
+	prefix := strings.TrimSuffix(pm.Path, "/")
 	c.mu.Lock()
 	if len(c.prefix) > 4096 {
 		// Peers come and go; relearning costs one request.

@@ -86,7 +86,11 @@ func NewServer(h host.Host, local blockservice.BlockService) (*Server, error) {
 	mux.Handle(libp2phttp.WellKnownProtocols, &wk)
 	// Only content is counted as served, not the protocol list.
 	mux.Handle("/ipfs/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gw.ServeHTTP(countingWriter{w, &s.served}, r)
+		cw := countingWriter{w, &s.served}
+		if c, ok := rawBlockCID(r); ok && serveRawBlock(cw, r, local, c) {
+			return
+		}
+		gw.ServeHTTP(cw, r)
 	}))
 
 	l, err := gostream.Listen(h, libp2phttp.ProtocolIDForMultistreamSelect)
