@@ -128,10 +128,34 @@ func TestAddRejects(t *testing.T) {
 	}
 }
 
-func TestAddRejectsNonMultipartBody(t *testing.T) {
+// TestAddOneFileAsItsBytes covers the body Cairn's CLI sends for a single
+// file: its bytes alone, named by Content-Disposition (or unnamed, as from
+// stdin); other bodies and bad names are refused.
+func TestAddOneFileAsItsBytes(t *testing.T) {
 	srv, _ := fakeShell(t)
-	r := do(t, newPost(t, srv, "/api/v0/add", bytes.NewReader([]byte("raw bytes")), "application/octet-stream"))
-	wantError(t, r, http.StatusBadRequest, "multipart/form-data")
+	data := []byte("raw bytes")
+	c := shelltest.RawCid(data).String()
+	send := func(ctype, disposition string) result {
+		req := newPost(t, srv, "/api/v0/add", bytes.NewReader(data), ctype)
+		if disposition != "" {
+			req.Header.Set("Content-Disposition", disposition)
+		}
+		return do(t, req)
+	}
+	for _, tt := range []struct{ disposition, name string }{
+		{`attachment; filename="notes.txt"`, "notes.txt"},
+		{`attachment; filename*=utf-8''caf%C3%A9.txt`, "café.txt"},
+		{"", c},
+	} {
+		r := send("application/octet-stream", tt.disposition)
+		want := `{"Name":"` + tt.name + `","Hash":"` + c + `","Size":"9"}` + "\n"
+		if r.status != http.StatusOK || string(r.body) != want {
+			t.Fatalf("Content-Disposition %q: %d %q, want %q", tt.disposition, r.status, r.body, want)
+		}
+	}
+	wantError(t, send("application/octet-stream", `attachment; filename="a/b"`), http.StatusBadRequest, "not a single path element")
+	wantError(t, send("application/octet-stream", `attachment; filename="unclosed`), http.StatusBadRequest, "Content-Disposition")
+	wantError(t, send("text/plain", ""), http.StatusBadRequest, "multipart/form-data")
 }
 
 // TestAddStreamsUpload proves the shell hands the upload to the backend as

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -93,13 +95,16 @@ func (c *Client) AddNode(ctx context.Context, name string, nd files.Node, opts A
 // AddEntries is AddNode for several top-level entries in one request, as
 // `ipfs add a b c` sends them: each is imported on its own (or, with Wrap,
 // all in one directory), and the result is the last root reported.
+//
+// A single regular file goes as its bytes alone (application/octet-stream,
+// named in Content-Disposition), which Cairn's shell reads with less work
+// than a multipart part; Kubo's RPC takes only multipart.
 func (c *Client) AddEntries(ctx context.Context, entries []files.DirEntry, opts AddOptions, each func(AddEvent) error) (AddResult, error) {
-	mfr := files.NewMultiFileReader(files.NewSliceDirectory(entries), true, false)
-	var body io.Reader = mfr
+	body, h := uploadBody(entries)
 	if opts.Sent != nil {
-		body = &countingReader{r: mfr, sent: opts.Sent}
+		body = &countingReader{r: body, sent: opts.Sent}
 	}
-	resp, err := c.call(ctx, "add", opts.query(), bulkBody{body}, "multipart/form-data; boundary="+mfr.Boundary())
+	resp, err := c.callWith(ctx, "add", opts.query(), bulkBody{body}, h)
 	if err != nil {
 		return AddResult{}, err
 	}
@@ -128,6 +133,29 @@ func (c *Client) AddEntries(ctx context.Context, entries []files.DirEntry, opts 
 		err = errors.New("add: the shell reported no CID")
 	}
 	return res, err
+}
+
+// uploadBody encodes entries for add, and gives the headers that say how.
+func uploadBody(entries []files.DirEntry) (io.Reader, http.Header) {
+	h := http.Header{}
+	if len(entries) == 1 {
+		f, isFile := entries[0].Node().(files.File)
+		if _, isLink := entries[0].Node().(*files.Symlink); isFile && !isLink {
+			name := entries[0].Name()
+			cd := mime.FormatMediaType("attachment", map[string]string{"filename": name})
+			if name == "" || cd != "" {
+				h.Set("Content-Type", "application/octet-stream")
+				if name != "" {
+					h.Set("Content-Disposition", cd)
+				}
+				return f, h
+			}
+			// A name the header cannot carry goes in a multipart part.
+		}
+	}
+	mfr := files.NewMultiFileReader(files.NewSliceDirectory(entries), true, false)
+	h.Set("Content-Type", "multipart/form-data; boundary="+mfr.Boundary())
+	return mfr, h
 }
 
 // uploadWriteBuffer is how much of an upload goes to the connection in

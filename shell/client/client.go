@@ -134,12 +134,21 @@ func multiaddrURL(s string) (string, error) {
 // *Error; a successful body reports a mid-stream failure (Kubo's
 // X-Stream-Error trailer) as its final read error.
 func (c *Client) call(ctx context.Context, cmd string, q url.Values, body io.Reader, contentType string) (*http.Response, error) {
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return c.callWith(ctx, cmd, q, body, h)
+}
+
+// callWith is call with the request's headers given whole.
+func (c *Client) callWith(ctx context.Context, cmd string, q url.Values, body io.Reader, h http.Header) (*http.Response, error) {
 	req, cancel, err := c.newRequest(ctx, cmd, q, body)
 	if err != nil {
 		return nil, err
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

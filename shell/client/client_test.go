@@ -42,6 +42,27 @@ func connect(t *testing.T, cfg shell.Config, b *shelltest.Backend, opts ...clien
 	return c
 }
 
+// TestAddNamesOneFile checks that a single file, sent as its bytes alone,
+// keeps its name through the Content-Disposition header, whatever the
+// characters, and that an unnamed one is named by its CID as in Kubo.
+func TestAddNamesOneFile(t *testing.T) {
+	c := connect(t, shell.Config{}, shelltest.New())
+	data := []byte("named")
+	for _, name := range []string{"plain.txt", "café ü \"quoted\".txt", ""} {
+		res, err := c.Add(context.Background(), bytes.NewReader(data), name, client.AddOptions{})
+		if err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		want := name
+		if name == "" {
+			want = res.Cid.String()
+		}
+		if res.Name != want || res.Cid != shelltest.RawCid(data) {
+			t.Fatalf("Add(%q) = %+v, want name %q and CID %s", name, res, want, shelltest.RawCid(data))
+		}
+	}
+}
+
 func TestAddCatGet(t *testing.T) {
 	b := shelltest.New()
 	c := connect(t, shell.Config{}, b)
