@@ -102,6 +102,15 @@ func (c *client) get(ctx context.Context, p peer.ID, path, accept string) (*http
 	return c.do(ctx, p, prefix+path, accept)
 }
 
+// knownPrefix is where p serves the gateway, if already learned; else ""
+// (the root) and false.
+func (c *client) knownPrefix(p peer.ID) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prefix, ok := c.prefix[p]
+	return prefix, ok
+}
+
 // gatewayPrefix learns, once per peer, where it serves the gateway, from
 // its well-known resource (libp2phttp's protocol metadata).
 func (c *client) gatewayPrefix(ctx context.Context, p peer.ID) (string, error) {

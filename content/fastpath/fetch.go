@@ -273,8 +273,33 @@ func (f *Fetcher) identified(ctx context.Context, p peer.ID) {
 }
 
 // probe asks p for the root block and checks it.
+//
+// Right after a connect, p's gateway prefix is still being learned (one
+// request, started when identify finished). Rather than wait for it, the
+// probe asks at the root, where Kubo and Cairn serve the gateway: the
+// answer is hashed against root, so a peer serving something else there
+// can only fail the probe, which is then asked again at the prefix p
+// gives. For a small file the probe is the whole fetch, so this takes a
+// round trip off the time to first byte.
 func (f *Fetcher) probe(ctx context.Context, p peer.ID, root cid.Cid) ([]byte, error) {
-	resp, err := f.client.get(ctx, p, "/ipfs/"+root.String()+"?format=raw", acceptRaw)
+	prefix, known := f.client.knownPrefix(p)
+	data, err := f.probeAt(ctx, p, prefix, root)
+	if err == nil || known || ctx.Err() != nil {
+		return data, err
+	}
+	learned, lerr := f.client.gatewayPrefix(ctx, p)
+	if lerr != nil {
+		return nil, lerr
+	}
+	if learned == prefix {
+		return nil, err
+	}
+	return f.probeAt(ctx, p, learned, root)
+}
+
+// probeAt asks p's gateway at prefix for the root block and checks it.
+func (f *Fetcher) probeAt(ctx context.Context, p peer.ID, prefix string, root cid.Cid) ([]byte, error) {
+	resp, err := f.client.do(ctx, p, prefix+"/ipfs/"+root.String()+"?format=raw", acceptRaw)
 	if err != nil {
 		return nil, err
 	}
