@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/ipfs/boxo/blockservice"
 	blocks "github.com/ipfs/go-block-format"
@@ -71,21 +73,44 @@ type CARImport struct {
 	Bytes  uint64 // bytes of block data in the CAR
 }
 
+// stagePattern names ImportCAR's temporary files.
+const stagePattern = "cairn-car-*"
+
+// removeStaleStages deletes what imports cut short by a crash left in
+// dir. Only the node's own StageDir is cleaned, never os.TempDir, where
+// another node's import may be running.
+func removeStaleStages(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	stale, err := filepath.Glob(filepath.Join(dir, stagePattern))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ImportCAR stores the blocks of a CARv1 or CARv2 stream and, with pinRoots,
 // pins its roots recursively. It is all or nothing: the stream is first
 // read to its end, every block checked against its CID and the whole
 // copied to a temporary file; only if every block is sound (and the new
 // ones fit under storage_max) are they written, from that copy, so a CAR
 // with one bad block stores nothing. Memory stays at one batch whatever
-// the CAR's size; the temporary file, in os.TempDir, holds one CAR's bytes
-// for the duration of the call.
+// the CAR's size; the temporary file, in Config.StageDir, holds one CAR's
+// bytes for the duration of the call.
 func (c *Content) ImportCAR(ctx context.Context, r io.Reader, pinRoots bool) (CARImport, error) {
 	ctx, done, err := c.begin(ctx)
 	if err != nil {
 		return CARImport{}, err
 	}
 	defer done()
-	stage, err := os.CreateTemp("", "cairn-car-*")
+	stage, err := os.CreateTemp(c.cfg.StageDir, stagePattern)
 	if err != nil {
 		return CARImport{}, fmt.Errorf("import car: stage: %w", err)
 	}

@@ -3,6 +3,10 @@ package content
 import (
 	"bytes"
 	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -94,4 +98,67 @@ func TestCARImportRejectsTamperedCARAndStoresNothing(t *testing.T) {
 	if !errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("error %q does not say the block did not match", err)
 	}
+}
+
+// TestCARImportStagesInStageDir: the CAR waits in StageDir (the repo, not
+// /tmp) while it is checked, is gone once imported, and what a crash left
+// there is removed when the next Content starts.
+func TestCARImportStagesInStageDir(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "cairn-car-123")
+	if err := os.WriteFile(stale, []byte("left by a crash"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(dir, "other")
+	if err := os.WriteFile(keep, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallChunks()
+	cfg.StageDir = dir
+	src, dst := newOffline(t, smallChunks()), newOffline(t, cfg)
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("stale stage still there after start: %v", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("start removed a file that is not a stage: %v", err)
+	}
+	ctx := testContext(t)
+	data := randomBytes(50<<10, 3)
+	file := importBytes(t, src, data, ImportOptions{CIDVersion: -1, Pin: true})
+	var buf bytes.Buffer
+	if err := src.ExportCAR(ctx, file.Cid, &buf); err != nil {
+		t.Fatal(err)
+	}
+	// The stage must exist while the CAR is read: look for it from the
+	// reader, after the header and before the end.
+	var seen []string
+	r := &peekReader{r: &buf, at: 1, peek: func() {
+		seen, _ = filepath.Glob(filepath.Join(dir, "cairn-car-*"))
+	}}
+	if _, err := dst.ImportCAR(ctx, r, true); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 {
+		t.Fatalf("stages in StageDir during the import: %v, want one", seen)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "cairn-car-*")); len(left) != 0 {
+		t.Fatalf("stage left after the import: %v", left)
+	}
+	wantReadable(t, dst, file.Cid, data)
+}
+
+// peekReader calls peek once, on its at-th Read.
+type peekReader struct {
+	r    io.Reader
+	n    int
+	at   int
+	peek func()
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if p.n == p.at {
+		p.peek()
+	}
+	p.n++
+	return p.r.Read(b)
 }

@@ -74,6 +74,10 @@ type Config struct {
 	// /ipfs/gateway protocol; peers that do not speak it get Bitswap.
 	// Default true.
 	FastPath bool `yaml:"fast_path"`
+	// StageDir is where ImportCAR keeps a CAR while it checks it: the
+	// repo, whose file system must hold the blocks anyway, where /tmp is
+	// often a small tmpfs. Set by the peer; "" is os.TempDir.
+	StageDir string `yaml:"-"`
 }
 
 // DefaultConfig returns the unixfs-v1-2025 defaults described on Config.

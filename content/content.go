@@ -100,6 +100,9 @@ func New(ctx context.Context, h host.Host, r Router, ds datastore.Batching, cfg 
 		return nil, errors.New("content: nil datastore")
 	}
 	c := &Content{cfg: cfg, ds: ds, host: h}
+	if err := removeStaleStages(cfg.StageDir); err != nil {
+		return nil, fmt.Errorf("content: %w", err)
+	}
 	// Lifetime values (loggers, tracing) come from ctx, its cancellation
 	// does not: Close is the one way to stop.
 	c.life, c.stop = context.WithCancel(context.WithoutCancel(ctx))

@@ -82,7 +82,11 @@ func (n *Node) start(ctx context.Context) error {
 	if n.routing, err = dht.New(n.host, n.ds, n.cfg.DHT, bootstrap); err != nil {
 		return err
 	}
-	if n.content, err = content.New(ctx, n.host, n.routing, n.ds, n.cfg.Content); err != nil {
+	ccfg := n.cfg.Content
+	if n.cfg.RepoDir != "" && n.cfg.Datastore.Type != "memory" {
+		ccfg.StageDir = filepath.Join(n.cfg.RepoDir, DatastoreDir)
+	}
+	if n.content, err = content.New(ctx, n.host, n.routing, n.ds, ccfg); err != nil {
 		return fmt.Errorf("start content: %w", err)
 	}
 	if n.discovery, err = discovery.New(n.host, n.routing, n.ds, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
