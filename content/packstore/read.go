@@ -58,35 +58,46 @@ func (s *Store) keepSmall(ctx context.Context, key datastore.Key, v []byte) {
 	}
 }
 
-// readPending returns a copy of a value whose end is still in the buffer:
-// the part before the buffer from the file, the rest from the buffer.
+// readPending returns a copy of a value whose end is not yet written: the
+// part before the buffers from the file, the rest from the buffers in
+// flight and the one being filled.
 func (s *Store) readPending(at loc) ([]byte, error) {
 	out := make([]byte, 0, at.n)
-	inflightEnd := s.inflightAt + int64(len(s.inflight))
 	for off, end := at.off, at.end(); off < end; {
-		switch {
-		case off >= s.base:
+		if off >= s.base {
 			out = append(out, s.buf[off-s.base:end-s.base]...)
-			off = end
-		case s.inflight != nil && off >= s.inflightAt && off < inflightEnd:
-			stop := min(end, inflightEnd)
-			out = append(out, s.inflight[off-s.inflightAt:stop-s.inflightAt]...)
-			off = stop
-		default:
-			// Written already: everything before the buffers is.
-			stop := min(end, s.base)
-			if s.inflight != nil && s.inflightAt > off {
-				stop = min(stop, s.inflightAt)
-			}
-			head, err := s.read(loc{pack: at.pack, off: off, n: uint32(stop - off)})
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, head...)
-			off = stop
+			break
 		}
+		if fl := s.flightAt(off); fl != nil {
+			stop := min(end, fl.end())
+			out = append(out, fl.buf[off-fl.at:stop-fl.at]...)
+			off = stop
+			continue
+		}
+		// Written already: everything before the buffers is.
+		stop := min(end, s.base)
+		if len(s.flights) > 0 {
+			stop = min(stop, s.flights[0].at)
+		}
+		head, err := s.read(loc{pack: at.pack, off: off, n: uint32(stop - off)})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, head...)
+		off = stop
 	}
 	return out, nil
+}
+
+// flightAt is the write in flight that holds offset off of the current
+// pack, or nil. Called with mu held.
+func (s *Store) flightAt(off int64) *flight {
+	for _, fl := range s.flights {
+		if off >= fl.at && off < fl.end() {
+			return fl
+		}
+	}
+	return nil
 }
 
 // lookup finds key in the index.

@@ -80,12 +80,13 @@ type Store struct {
 	// mu guards the pack being written and the blocks not yet indexed.
 	mu sync.Mutex
 	// A full buffer is written by a goroutine of its own while appends
-	// fill the other one (spare), so neither writers nor readers wait on
-	// the device unless both buffers are full. flushed is signalled (on
-	// mu) when that write ends.
-	inflight   []byte
-	inflightAt int64
-	spare      []byte
+	// fill another, up to maxInflight writes at once, so neither writers
+	// nor readers wait on the device unless every buffer is full. flights
+	// are the writes in flight, in the order of their place in the pack;
+	// spares are buffers free for appends. flushed is signalled (on mu)
+	// when a write ends.
+	flights    []*flight
+	spares     [][]byte
 	writeErr   error
 	flushed    *sync.Cond
 	writes     sync.WaitGroup
@@ -343,12 +344,12 @@ func (s *Store) Close() error {
 	s.writes.Wait() // a write that failed is still signalling
 	s.mu.Lock()
 	errs := []error{err, s.cur.Close()}
-	for _, b := range [][]byte{s.buf, s.spare} {
+	for _, b := range append(s.spares, s.buf) {
 		if b != nil {
 			errs = append(errs, freeWriteBuffer(b))
 		}
 	}
-	s.buf, s.spare = nil, nil
+	s.buf, s.spares = nil, nil
 	s.readersMu.Lock()
 	for id, f := range s.readers {
 		errs = append(errs, f.Close())

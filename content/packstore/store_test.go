@@ -459,3 +459,58 @@ func TestOverwritesAreCompacted(t *testing.T) {
 		t.Fatalf("the last value put does not read back: %v", err)
 	}
 }
+
+// TestFailedWriteRefusesWritesKeepsWhatWasWritten: when a buffer write
+// fails (here: the pack's descriptor is closed under the store, as a dead
+// device would fail it), the store refuses further writes, never serves
+// bytes that were not written, and a reopen finds every value that was
+// made durable before.
+func TestFailedWriteRefusesWritesKeepsWhatWasWritten(t *testing.T) {
+	modes(t, func(t *testing.T, direct bool) {
+		ctx := context.Background()
+		dir, index := t.TempDir(), newIndex()
+		opts := small(direct)
+		opts.MaxPackSize = 1 << 20 // no rotation: the failure hits a buffer write
+		s := open(t, dir, index, opts)
+		durable := make(map[datastore.Key][]byte)
+		for i := range 20 {
+			v := value(i, 1000)
+			if err := s.Put(ctx, key(i), v); err != nil {
+				t.Fatal(err)
+			}
+			durable[key(i)] = v
+		}
+		if err := s.Sync(ctx, datastore.NewKey("/")); err != nil {
+			t.Fatal(err)
+		}
+		s.lockAll()
+		_ = s.cur.Close()
+		s.unlockAll()
+		later := make(map[datastore.Key][]byte)
+		var putErr error
+		for i := 20; i < 200 && putErr == nil; i++ {
+			v := value(i, 1000)
+			if putErr = s.Put(ctx, key(i), v); putErr == nil {
+				later[key(i)] = v
+			}
+		}
+		if putErr == nil {
+			t.Fatal("puts still succeed after the pack's writes fail")
+		}
+		if err := s.Put(ctx, key(999), []byte("x")); err == nil {
+			t.Fatal("a put after a failed write succeeded")
+		}
+		for k, v := range later {
+			got, err := s.Get(ctx, k)
+			if err == nil && !bytes.Equal(got, v) {
+				t.Fatalf("value %s put after the failure reads back wrong", k)
+			}
+		}
+		checkAll(t, s, durable)
+		_ = s.Close() // fails: the pack cannot be synced
+
+		r := open(t, dir, index, opts)
+		defer r.Close()
+		checkAll(t, r, durable)
+	})
+}
