@@ -85,20 +85,20 @@ type Store struct {
 	// are the writes in flight, in the order of their place in the pack;
 	// spares are buffers free for appends. flushed is signalled (on mu)
 	// when a write ends.
-	flights    []*flight
-	spares     [][]byte
-	writeErr   error
-	flushed    *sync.Cond
-	writes     sync.WaitGroup
-	cur        *os.File
-	curID      uint32
-	buf        []byte // the bytes of cur from base on, not all written yet
-	base       int64
-	n          int
-	pending    map[string]loc // values not yet wholly in cur, or not yet indexed
-	order      []pendingRec   // the same, in the order they were appended
-	unsaved    bool           // cur or the index has writes no Sync covered
-	closed     bool
+	flights  []*flight
+	spares   [][]byte
+	writeErr error
+	flushed  *sync.Cond
+	writes   sync.WaitGroup
+	cur      *os.File
+	curID    uint32
+	buf      []byte // the bytes of cur from base on, not all written yet
+	base     int64
+	n        int
+	pending  map[string]loc // values not yet wholly in cur, or not yet indexed
+	order    []pendingRec   // the same, in the order they were appended
+	unsaved  bool           // cur or the index has writes no Sync covered
+	closed   bool
 	// writing and written mirror curID and base for readers without mu:
 	// the bytes of pack writing below written never change again.
 	writing atomic.Uint32
