@@ -160,8 +160,8 @@ func (s *Store) freeBuffer() ([]byte, error) {
 // finishWrite, under mu, records the end of a buffer write. Writes may
 // end out of order: the pack counts as written, and its values go into
 // the index, only up to the first write still in flight. A failed write
-// forgets the values not wholly before it, and the store refuses further
-// writes.
+// forgets the values not wholly before it (those before it are still
+// indexed as their writes end), and the store refuses further writes.
 func (s *Store) finishWrite(fl *flight, err error) {
 	defer s.flushed.Broadcast()
 	fl.done, fl.err = true, err
@@ -178,11 +178,13 @@ func (s *Store) finishWrite(fl *flight, err error) {
 		done := s.flights[0]
 		s.flights = s.flights[1:]
 		s.spares = append(s.spares, done.buf)
-		if s.writeErr != nil {
+		// The pack is written up to here only if this write and every
+		// one before it succeeded: written stops where one failed.
+		if done.err != nil || s.written.Load() != done.at {
 			continue
 		}
 		s.written.Store(done.end())
-		if err := s.indexWritten(done.end()); err != nil {
+		if err := s.indexWritten(done.end()); err != nil && s.writeErr == nil {
 			s.writeErr = err
 		}
 	}
