@@ -58,8 +58,8 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatalf("results.json: %v", err)
 	}
-	if len(rep.Rows) != 7 {
-		t.Errorf("results.json has %d rows, want 7", len(rep.Rows))
+	if len(rep.Rows) != 11 {
+		t.Errorf("results.json has %d rows, want 11", len(rep.Rows))
 	}
 	for _, row := range rep.Rows {
 		if row.Columns[colCairn] == nil {
@@ -67,6 +67,19 @@ func TestSmoke(t *testing.T) {
 		}
 		if !cfg.NoKubo && row.Columns[colKubo] == nil {
 			t.Errorf("row %q has no Kubo figure", row.Label)
+		}
+		if row.Unit != "CPU-s" {
+			continue
+		}
+		// Every side of a fetch costs CPU, and the wire's two processes
+		// are measured too (the wire has no separate client).
+		for col, s := range row.Columns {
+			if s.Median <= 0 {
+				t.Errorf("row %q, %s: %v CPU-s per GiB", row.Label, col, s.Median)
+			}
+		}
+		if row.Label != "CPU per GiB fetched: client" && row.Columns[colLimit] == nil {
+			t.Errorf("row %q has no wire-limit figure", row.Label)
 		}
 	}
 	if fi, err := os.Stat(filepath.Join(cfg.Out, "chart.png")); err != nil || fi.Size() == 0 {

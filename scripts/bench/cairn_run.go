@@ -65,7 +65,18 @@ func (e *env) record(size int64, col string, s session) {
 	e.samples.add(key(rowIdleRSS, col), mib(s.idle))
 	if size == e.cfg.Size {
 		e.samples.add(key(rowPeakRSS, col), mib(s.peak))
+		e.recordCPU(col, s.cpu, s.fetch.n)
 	}
+}
+
+// recordCPU files what the SIZE fetch of n bytes cost each side under col.
+func (e *env) recordCPU(col string, c fetchCPU, n int64) {
+	e.samples.add(key(rowCPUServing, col), perGiB(c.serving, n))
+	e.samples.add(key(rowCPUFetching, col), perGiB(c.fetching, n))
+	if c.client > 0 {
+		e.samples.add(key(rowCPUClient, col), perGiB(c.client, n))
+	}
+	e.samples.add(key(rowCPUAll, col), perGiB(c.serving+c.fetching+c.client, n))
 }
 
 // serve times the provider's gateway sending the file and its CAR from

@@ -105,6 +105,12 @@ func (e *env) report() report {
 		mk("peak RSS, fetch "+size, "MiB", rowPeakRSS, func(c func(string) *summary) []check {
 			return []check{absolute("MiB", c(colCairn), 256)}
 		}),
+		mk("CPU per GiB fetched: serving side", "CPU-s", rowCPUServing, noChecks),
+		mk("CPU per GiB fetched: fetching side", "CPU-s", rowCPUFetching, noChecks),
+		mk("CPU per GiB fetched: client", "CPU-s", rowCPUClient, noChecks),
+		mk("CPU per GiB fetched: all", "CPU-s", rowCPUAll, func(c func(string) *summary) []check {
+			return []check{ratio("× the wire limit's", c(colCairn), c(colLimit), 0, false)}
+		}),
 		mk("gateway file "+size, "MB/s", rowServeFile, func(c func(string) *summary) []check {
 			return []check{ratio("× Kubo gateway", c(colCairn), c(colKubo), 0, false)}
 		}),
@@ -114,6 +120,9 @@ func (e *env) report() report {
 	)
 	return r
 }
+
+// noChecks is a row shown for what it explains, with no target.
+func noChecks(func(string) *summary) []check { return nil }
 
 // ratio is a check on num's median over den's.
 func ratio(label string, num, den *summary, goal float64, atMost bool) check {

@@ -137,12 +137,26 @@ func (e *env) runWire(ctx context.Context) error {
 		return err
 	}
 	for _, size := range e.cfg.fetchSizes() {
+		meter, err := startCPU(w.child.pid())
+		if err != nil {
+			w.Close()
+			return err
+		}
 		t, err := w.fetch(ctx, e.files[size])
 		if err != nil {
 			w.Close()
 			return err
 		}
+		used, err := meter.stop()
+		if err != nil {
+			w.Close()
+			return err
+		}
 		e.samples.add(fetchKey(size, colLimit), t.mbps())
+		if size == e.cfg.Size {
+			// The receiver is its own client: no third process.
+			e.recordCPU(colLimit, fetchCPU{serving: used[0], fetching: used[1]}, t.n)
+		}
 	}
 	return w.Close()
 }

@@ -17,6 +17,7 @@ type session struct {
 	idle, peak int64
 	ttfb       time.Duration
 	fetch      transfer
+	cpu        fetchCPU // of the big fetch
 }
 
 // added is a file and its CID on the provider.
@@ -60,9 +61,18 @@ func runSession(ctx context.Context, start func(context.Context) (node, error), 
 		return session{}, err
 	}
 	s.ttfb = t.ttfb
+	meter, err := startCPU(provider.pid(), f.pid())
+	if err != nil {
+		return session{}, err
+	}
 	if s.fetch, err = fetch(ctx, f, big.cid); err != nil {
 		return session{}, err
 	}
+	used, err := meter.stop()
+	if err != nil {
+		return session{}, err
+	}
+	s.cpu = fetchCPU{serving: used[0], fetching: used[1], client: used[2] + s.fetch.childCPU}
 	if err := s.fetch.check("fetch", big.size, big.sum); err != nil {
 		return session{}, err
 	}

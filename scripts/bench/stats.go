@@ -13,6 +13,14 @@ const (
 	rowPeakRSS   = "peak_rss"
 	rowServeFile = "serve_file"
 	rowServeCAR  = "serve_car"
+	// CPU-seconds per GiB of the SIZE fetch: the side that serves (the
+	// providing daemon, the wire sender), the side that fetches (the
+	// fetching daemon, the wire receiver, which is also its client), and
+	// the client reading the body (the bench itself, plus `ipfs cat`).
+	rowCPUServing  = "cpu_serving"
+	rowCPUFetching = "cpu_fetching"
+	rowCPUClient   = "cpu_client"
+	rowCPUAll      = "cpu_all"
 
 	colCairn    = "cairn"
 	colLimit    = "limit" // SHA-256 for add, the bare stream for fetch

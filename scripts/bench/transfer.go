@@ -19,6 +19,9 @@ type transfer struct {
 	ttfb, total time.Duration
 	n           int64
 	sum         string
+	// childCPU is what a client process (`ipfs cat`) used, beside this
+	// one's reading; zero for a body read here.
+	childCPU time.Duration
 }
 
 // mbps is the transfer's rate in MB/s (10^6 bytes, as ANCHORS.md counts).
@@ -76,6 +79,7 @@ func timedCommand(cmd *exec.Cmd) (transfer, error) {
 	if err := cmd.Wait(); err != nil {
 		return transfer{}, fmt.Errorf("%s: %w: %s", cmd.Args, err, lastLines(stderr.String(), 3))
 	}
+	t.childCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return t, readErr
 }
 
