@@ -40,6 +40,12 @@ func writeRandom(path string, size int64) (dataFile, error) {
 	if err := w.Flush(); err != nil {
 		return dataFile{}, fmt.Errorf("write %s: %w", path, err)
 	}
+	// Written back now, not by the kernel in the middle of the first
+	// run's add, which writes to the same disk (an add stores with
+	// direct I/O, so it waits on the device).
+	if err := f.Sync(); err != nil {
+		return dataFile{}, fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := f.Close(); err != nil {
 		return dataFile{}, fmt.Errorf("write %s: %w", path, err)
 	}
