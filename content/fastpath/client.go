@@ -8,12 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,8 +35,9 @@ type client struct {
 	mu     sync.Mutex
 	prefix map[peer.ID]string // where each peer serves the gateway
 	// learning holds a channel per peer whose well-known request is in
-	// flight, closed when it ends: a fetch right after a connect waits
-	// for the request identify started rather than sending a second.
+	// flight, closed when it ends: the streams of a fetch that starts on
+	// several peers at once wait for one request rather than each send
+	// their own.
 	learning map[peer.ID]chan struct{}
 }
 
@@ -51,45 +49,6 @@ func newClient(h host.Host) *client {
 func (c *client) speaksHTTP(p peer.ID) bool {
 	ok, err := c.host.Peerstore().SupportsProtocols(p, libp2phttp.ProtocolIDForMultistreamSelect)
 	return err == nil && len(ok) > 0
-}
-
-// maxLearning bounds the well-known requests in flight at once when many
-// peers connect together.
-const maxLearning = 8
-
-// learnTimeout bounds one well-known request made ahead of need.
-const learnTimeout = 5 * time.Second
-
-// learn reads identify events until ctx ends and, for each peer that
-// speaks HTTP over libp2p, learns where it serves the gateway. Failures
-// are left for a fetch to meet and report. Its requests run on wg.
-func (c *client) learn(ctx context.Context, events <-chan any, wg *sync.WaitGroup) {
-	sem := make(chan struct{}, maxLearning)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			ev := e.(event.EvtPeerIdentificationCompleted)
-			if !slices.Contains(ev.Protocols, libp2phttp.ProtocolIDForMultistreamSelect) {
-				continue
-			}
-			select {
-			case sem <- struct{}{}:
-			default:
-				continue // busy: the first fetch will ask
-			}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(ctx, learnTimeout)
-				defer cancel()
-				_, _ = c.gatewayPrefix(ctx, ev.Peer)
-			})
-		}
-	}
 }
 
 // get sends GET path (with accept) to p's gateway and returns the

@@ -8,13 +8,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/cairnnet/cairn/content/trustless"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
@@ -81,35 +79,18 @@ type Fetcher struct {
 	client *client
 	opts   Options
 	stats  fetchCounters // stats.go
-
-	stop context.CancelFunc
-	wg   sync.WaitGroup
 }
 
-// NewFetcher returns a Fetcher that asks the peers h is connected to.
-// Until Close, it learns where each newly identified peer serves the
-// gateway, so that a first fetch from that peer saves a round trip.
+// NewFetcher returns a Fetcher that asks the peers h is connected to. It
+// learns where a peer serves the gateway when a fetch first needs it, not
+// when the peer connects: a node with many peers would otherwise send a
+// request to each, and the first probe does not wait for it (see probe).
 func NewFetcher(h host.Host, opts Options) (*Fetcher, error) {
-	f := &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults()}
-	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
-	if err != nil {
-		return nil, fmt.Errorf("fastpath: %w", err)
-	}
-	var ctx context.Context
-	ctx, f.stop = context.WithCancel(context.Background())
-	f.wg.Go(func() {
-		defer sub.Close()
-		f.client.learn(ctx, sub.Out(), &f.wg)
-	})
-	return f, nil
+	return &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults()}, nil
 }
 
-// Close stops learning about peers. Jobs are closed by their callers.
-func (f *Fetcher) Close() error {
-	f.stop()
-	f.wg.Wait()
-	return nil
-}
+// Close releases nothing today; jobs are closed by their callers.
+func (f *Fetcher) Close() error { return nil }
 
 // probe is one peer's answer to whether it holds the root.
 type probe struct {
@@ -274,13 +255,13 @@ func (f *Fetcher) identified(ctx context.Context, p peer.ID) {
 
 // probe asks p for the root block and checks it.
 //
-// Right after a connect, p's gateway prefix is still being learned (one
-// request, started when identify finished). Rather than wait for it, the
-// probe asks at the root, where Kubo and Cairn serve the gateway: the
-// answer is hashed against root, so a peer serving something else there
-// can only fail the probe, which is then asked again at the prefix p
-// gives. For a small file the probe is the whole fetch, so this takes a
-// round trip off the time to first byte.
+// The first time p is asked, where it serves the gateway is not known
+// yet. Rather than ask (one more request), the probe asks at the root,
+// where Kubo and Cairn serve it: the answer is hashed against root, so a
+// peer serving something else there can only fail the probe, which is
+// then asked again at the prefix p gives. For a small file the probe is
+// the whole fetch, so this takes a round trip off the time to first byte;
+// a larger one learns the prefix before its first CAR request.
 func (f *Fetcher) probe(ctx context.Context, p peer.ID, root cid.Cid) ([]byte, error) {
 	prefix, known := f.client.knownPrefix(p)
 	data, err := f.probeAt(ctx, p, prefix, root)
