@@ -11,11 +11,11 @@ import (
 const fetchTimeout = 10 * time.Minute
 
 // session is what one fresh fetching daemon measured: its resident set
-// once connected (idle), time to first byte of a 1 KiB file, the big
+// once connected (idle), time to first byte of each 1 KiB file, the big
 // fetch, and its peak resident set at the end.
 type session struct {
 	idle, peak int64
-	ttfb       time.Duration
+	ttfb       []time.Duration
 	fetch      transfer
 	cpu        fetchCPU // of the big fetch
 }
@@ -37,7 +37,7 @@ func rpcCat(ctx context.Context, n node, cid string) (transfer, error) {
 // runSession starts a fresh fetcher (so nothing comes from its own store),
 // connects it to the provider, and measures. The provider must already
 // hold tiny and big.
-func runSession(ctx context.Context, start func(context.Context) (node, error), provider node, tiny, big added, fetch fetchFunc) (s session, err error) {
+func runSession(ctx context.Context, start func(context.Context) (node, error), provider node, tiny []added, big added, fetch fetchFunc) (s session, err error) {
 	f, err := start(ctx)
 	if err != nil {
 		return session{}, err
@@ -53,14 +53,16 @@ func runSession(ctx context.Context, start func(context.Context) (node, error), 
 	s.idle = m.rss
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	t, err := rpcCat(ctx, f, tiny.cid)
-	if err != nil {
-		return session{}, err
+	for _, small := range tiny {
+		t, err := rpcCat(ctx, f, small.cid)
+		if err != nil {
+			return session{}, err
+		}
+		if err := t.check("1 KiB cat", small.size, small.sum); err != nil {
+			return session{}, err
+		}
+		s.ttfb = append(s.ttfb, t.ttfb)
 	}
-	if err := t.check("1 KiB cat", tiny.size, tiny.sum); err != nil {
-		return session{}, err
-	}
-	s.ttfb = t.ttfb
 	meter, err := startCPU(provider.pid(), f.pid())
 	if err != nil {
 		return session{}, err
