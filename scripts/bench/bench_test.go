@@ -58,8 +58,8 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatalf("results.json: %v", err)
 	}
-	if len(rep.Rows) != 11 {
-		t.Errorf("results.json has %d rows, want 11", len(rep.Rows))
+	if len(rep.Rows) != 12 {
+		t.Errorf("results.json has %d rows, want 12", len(rep.Rows))
 	}
 	for _, row := range rep.Rows {
 		if row.Columns[colCairn] == nil {

@@ -52,7 +52,7 @@ func (e *env) runKubo(ctx context.Context) (err error) {
 			fetch fetchFunc
 		}{{colKubo, cliCat}, {colKuboBest, rpcCat}} {
 			e.logf("%s: fetch %s", m.col, human(size))
-			tiny, err := e.tinyOn(ctx, func(path string) (string, error) { return k.add(ctx, path) })
+			tiny, err := e.tinyOn(ctx, ttfbSamples, func(path string) (string, error) { return k.add(ctx, path) })
 			if err != nil {
 				return err
 			}
@@ -61,6 +61,12 @@ func (e *env) runKubo(ctx context.Context) (err error) {
 				return err
 			}
 			e.record(size, m.col, s)
+		}
+	}
+	add := func(path string) (string, error) { return k.add(ctx, path) }
+	for _, col := range []string{colKubo, colKuboBest} {
+		if err := e.firstReads(ctx, startFetcher, k, add, col); err != nil {
+			return err
 		}
 	}
 	return nil

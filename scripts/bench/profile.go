@@ -100,7 +100,7 @@ func (e *env) profileFetch(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	tiny, err := e.tinyOn(ctx, func(path string) (string, error) { return a.add(ctx, path) })
+	tiny, err := e.tinyOn(ctx, 1, func(path string) (string, error) { return a.add(ctx, path) })
 	if err != nil {
 		return err
 	}

@@ -96,8 +96,11 @@ func (e *env) report() report {
 		}))
 	}
 	r.Rows = append(r.Rows,
-		mk("time to first byte, 1 KiB", "ms", rowTTFB, func(c func(string) *summary) []check {
+		mk("time to first byte, 1 KiB, first read after connecting", "ms", rowTTFB, func(c func(string) *summary) []check {
 			return []check{ratio("Kubo ÷ Cairn", c(colKubo), c(colCairn), 8, false)}
+		}),
+		mk("time to first byte, 1 KiB, later reads", "ms", rowTTFBLater, func(c func(string) *summary) []check {
+			return []check{ratio("Kubo ÷ Cairn", c(colKubo), c(colCairn), 0, false)}
 		}),
 		mk("idle RSS of the fetcher", "MiB", rowIdleRSS, func(c func(string) *summary) []check {
 			return []check{ratio("of Kubo", c(colCairn), c(colKubo), 0.5, true)}

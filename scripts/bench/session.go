@@ -34,6 +34,26 @@ func rpcCat(ctx context.Context, n node, cid string) (transfer, error) {
 	return timedHTTP(ctx, "POST", n.rpcURL()+"/api/v0/cat?arg="+cid)
 }
 
+// firstRead starts a fresh fetcher, connects it to provider and times the
+// first byte of tiny, its first read.
+func firstRead(ctx context.Context, start func(context.Context) (node, error), provider node, tiny added) (d time.Duration, err error) {
+	f, err := start(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { err = errors.Join(err, f.Close()) }()
+	if err := connect(ctx, f, provider); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	t, err := rpcCat(ctx, f, tiny.cid)
+	if err != nil {
+		return 0, err
+	}
+	return t.ttfb, t.check("1 KiB cat", tiny.size, tiny.sum)
+}
+
 // runSession starts a fresh fetcher (so nothing comes from its own store),
 // connects it to the provider, and measures. The provider must already
 // hold tiny and big.

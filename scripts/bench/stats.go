@@ -8,7 +8,8 @@ import (
 // Rows and columns of the table; a sample's key is "row/column".
 const (
 	rowAdd       = "add"
-	rowTTFB      = "ttfb"
+	rowTTFB      = "ttfb"       // the first read after connecting
+	rowTTFBLater = "ttfb_later" // the reads after it, on the same connection
 	rowIdleRSS   = "idle_rss"
 	rowPeakRSS   = "peak_rss"
 	rowServeFile = "serve_file"
