@@ -14,12 +14,7 @@ func TestCARRoundTrip(t *testing.T) {
 	src, dst := newOffline(t, smallChunks()), newOffline(t, smallChunks())
 	ctx := testContext(t)
 	data := randomBytes(100<<10, 1)
-	file := importBytes(t, src, data, ImportOptions{CIDVersion: -1, Pin: true})
-
-	var buf bytes.Buffer
-	if err := src.ExportCAR(ctx, file.Cid, &buf); err != nil {
-		t.Fatalf("ExportCAR: %v", err)
-	}
+	file, buf := exportedCAR(t, src, data)
 	res, err := dst.ImportCAR(ctx, bytes.NewReader(buf.Bytes()), true)
 	if err != nil {
 		t.Fatalf("ImportCAR: %v", err)
@@ -53,12 +48,8 @@ func TestCARRoundTrip(t *testing.T) {
 func TestCARImportWithoutPin(t *testing.T) {
 	src, dst := newOffline(t, smallChunks()), newOffline(t, smallChunks())
 	ctx := testContext(t)
-	file := importBytes(t, src, randomBytes(20<<10, 2), ImportOptions{CIDVersion: -1, Pin: true})
-	var buf bytes.Buffer
-	if err := src.ExportCAR(ctx, file.Cid, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dst.ImportCAR(ctx, &buf, false); err != nil {
+	file, buf := exportedCAR(t, src, randomBytes(20<<10, 2))
+	if _, err := dst.ImportCAR(ctx, buf, false); err != nil {
 		t.Fatal(err)
 	}
 	if pins, _ := dst.CheckPins(ctx, file.Cid); pins[0].Type != "" {
@@ -70,11 +61,7 @@ func TestCARImportRejectsTamperedCARAndStoresNothing(t *testing.T) {
 	src, dst := newOffline(t, smallChunks()), newOffline(t, smallChunks())
 	ctx := testContext(t)
 	data := randomBytes(100<<10, 3)
-	file := importBytes(t, src, data, ImportOptions{CIDVersion: -1, Pin: true})
-	var buf bytes.Buffer
-	if err := src.ExportCAR(ctx, file.Cid, &buf); err != nil {
-		t.Fatal(err)
-	}
+	_, buf := exportedCAR(t, src, data)
 	car := buf.Bytes()
 	// Flip one byte of file data near the end: a leaf late in the CAR, so
 	// the blocks before it are sound and would be stored by a naive import.
@@ -124,15 +111,11 @@ func TestCARImportStagesInStageDir(t *testing.T) {
 	}
 	ctx := testContext(t)
 	data := randomBytes(50<<10, 3)
-	file := importBytes(t, src, data, ImportOptions{CIDVersion: -1, Pin: true})
-	var buf bytes.Buffer
-	if err := src.ExportCAR(ctx, file.Cid, &buf); err != nil {
-		t.Fatal(err)
-	}
+	file, buf := exportedCAR(t, src, data)
 	// The stage must exist while the CAR is read: look for it from the
 	// reader, after the header and before the end.
 	var seen []string
-	r := &peekReader{r: &buf, at: 1, peek: func() {
+	r := &peekReader{r: buf, at: 1, peek: func() {
 		seen, _ = filepath.Glob(filepath.Join(dir, "cairn-car-*"))
 	}}
 	if _, err := dst.ImportCAR(ctx, r, true); err != nil {
@@ -161,4 +144,15 @@ func (p *peekReader) Read(b []byte) (int, error) {
 	}
 	p.n++
 	return p.r.Read(b)
+}
+
+// exportedCAR imports data into src, pinned, and exports its DAG as a CAR.
+func exportedCAR(t *testing.T, src *Content, data []byte) (ImportResult, *bytes.Buffer) {
+	t.Helper()
+	file := importBytes(t, src, data, ImportOptions{CIDVersion: -1, Pin: true})
+	var buf bytes.Buffer
+	if err := src.ExportCAR(testContext(t), file.Cid, &buf); err != nil {
+		t.Fatalf("ExportCAR: %v", err)
+	}
+	return file, &buf
 }
