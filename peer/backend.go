@@ -143,17 +143,7 @@ func (b *backend) FindProviders(ctx context.Context, c cid.Cid, limit int) (<-ch
 	return b.n.routing.FindProvidersAsync(ctx, c, limit), nil
 }
 
-var (
-	_ shell.GatewayBackend      = (*backend)(nil)
-	_ shell.ProvideStatsBackend = (*backend)(nil)
-)
-
-// GatewaySource hands the shell's /ipfs/ gateway the content layer's block
-// service, so that it reads local blocks and fetches missing ones over
-// Bitswap, with the gateway's default retrieval timeout.
-func (b *backend) GatewaySource() shell.GatewaySource {
-	return shell.GatewaySource{Blocks: b.n.content.BlockService(), Prefetch: b.n.content.Prefetch}
-}
+var _ shell.ProvideStatsBackend = (*backend)(nil)
 
 func (b *backend) ProvideStats() (shell.ProvideStats, error) {
 	st, err := b.n.content.ProvideStats()

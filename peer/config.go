@@ -31,12 +31,13 @@ type Config struct {
 	Content     content.Config    `yaml:"content"`
 	Datastore   DatastoreConfig   `yaml:"datastore"`
 	Shell       ShellConfig       `yaml:"shell"`
+	Gateway     GatewayConfig     `yaml:"gateway"`
 	Log         LogConfig         `yaml:"log"`
 
 	// Reachability: AutoNAT, relays, hole punching, port mapping.
 	Reachability ReachabilityConfig `yaml:"reachability"`
 
-	// RepoDir is where identity, datastore and the api file live; it is not
+	// RepoDir is where identity, datastore and the api and gateway files live; it is not
 	// read from the file. Empty means an ephemeral in-memory node (tests).
 	RepoDir string `yaml:"-"`
 }
@@ -98,6 +99,7 @@ func DefaultConfig() Config {
 		Content:     content.DefaultConfig(),
 		Datastore:   DatastoreConfig{Type: "disk", Sync: true},
 		Shell:       ShellConfig{Address: DefaultShellAddr, Config: shell.DefaultConfig()},
+		Gateway:     GatewayConfig{Address: DefaultGatewayAddr},
 		Log:         LogConfig{Level: "warn"},
 
 		Reachability: DefaultReachabilityConfig(),
@@ -130,6 +132,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("datastore.type: %q is not one of disk, memory", c.Datastore.Type)
 	}
 	if err := c.Shell.validate(); err != nil {
+		return err
+	}
+	if err := c.Gateway.validate(c.Shell); err != nil {
 		return err
 	}
 	if _, err := ParseLogLevel(c.Log.Level); err != nil {

@@ -42,6 +42,7 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		{"unknown top-level key", "swarn:\n  listen: []\n", `unknown key "swarn" (line 1)`},
 		{"unknown nested key", "dht:\n  mode: auto\n  mdoe: server\n", `unknown key "dht.mdoe" (line 3)`},
 		{"unknown key under inline section", "shell:\n  adress: 127.0.0.1:1\n", `unknown key "shell.adress" (line 2)`},
+		{"unknown gateway key", "gateway:\n  port: 8201\n", `unknown key "gateway.port" (line 2)`},
 		{"wrong type", "connections:\n  low: lots\n", "connections.low (line 2)"},
 		{"bad duration", "connections:\n  grace_period: soon\n", "connections.grace_period (line 2)"},
 		{"not yaml", "dht: [\n", "not valid YAML"},
@@ -73,9 +74,18 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"shell not host:port", func(c *Config) { c.Shell.Address = "localhost" }, "shell.address"},
 		{"public shell without token", func(c *Config) { c.Shell.Address = "0.0.0.0:5201" }, "access_token"},
 		{"public shell with token", func(c *Config) { c.Shell.Address = "0.0.0.0:5201"; c.Shell.AccessToken = "s3cret" }, ""},
+		{"gateway port out of range", func(c *Config) { c.Gateway.Address = "127.0.0.1:70000" }, "gateway.address"},
+		{"gateway not host:port", func(c *Config) { c.Gateway.Address = "127.0.0.1" }, "gateway.address"},
+		{"gateway by name", func(c *Config) { c.Gateway.Address = "gateway.example:8201" }, "gateway.address"},
+		{"gateway on localhost", func(c *Config) { c.Gateway.Address = "localhost:8201" }, ""},
+		{"gateway on ::1", func(c *Config) { c.Gateway.Address = "[::1]:8201" }, ""},
+		{"public gateway without token", func(c *Config) { c.Gateway.Address = "0.0.0.0:8201" }, "shell.access_token"},
+		{"public gateway with token", func(c *Config) { c.Gateway.Address = "0.0.0.0:8201"; c.Shell.AccessToken = "s3cret" }, ""},
+		{"gateway on the shell's port", func(c *Config) { c.Gateway.Address = DefaultShellAddr }, "port of its own"},
 		{"port zero everywhere", func(c *Config) {
 			c.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 			c.Shell.Address = "127.0.0.1:0"
+			c.Gateway.Address = "127.0.0.1:0"
 		}, ""},
 		{"bad bootstrap", func(c *Config) { c.Discovery.Bootstrap = []string{"/ip4/127.0.0.1/tcp/1"} }, "discovery.bootstrap[0]"},
 		{"low above high", func(c *Config) { c.Connections.Low = 100; c.Connections.High = 10 }, "connections.high"},
@@ -117,7 +127,7 @@ func TestDocumentedConfigIsTheDefault(t *testing.T) {
 		t.Fatalf("config.yaml differs from DefaultConfig:\n%s\nwant\n%s", got, want)
 	}
 	// Every key the code knows is written out in the documented file.
-	for _, key := range []string{"grace_period", "max_memory", "loopback_on_lan", "max_backoff", "provide_strategy", "access_token", "level"} {
+	for _, key := range []string{"grace_period", "max_memory", "loopback_on_lan", "max_backoff", "provide_strategy", "access_token", "level", "gateway"} {
 		if !strings.Contains(string(data), key+":") {
 			t.Errorf("config.yaml does not document %s", key)
 		}

@@ -6,7 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,11 +32,32 @@ func shellURL(t *testing.T, n *Node) string {
 
 func httpDo(t *testing.T, ctx context.Context, method, url string) (*http.Response, []byte) {
 	t.Helper()
+	return clientDo(t, ctx, http.DefaultClient, method, url)
+}
+
+// gatewayClient reaches n's gateway whatever the URL's host, as a browser
+// reaches {cid}.ipfs.localhost on the loopback address without asking DNS,
+// so that it follows the gateway's redirects to a root's own origin.
+func gatewayClient(n *Node) *http.Client {
+	addr := n.GatewayURL()[len("http://"):]
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr}
+}
+
+func clientDo(t *testing.T, ctx context.Context, c *http.Client, method, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -61,7 +86,8 @@ func TestGatewayFetchesFromPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	resp, body := httpDo(t, ctx, http.MethodGet, shellURL(t, b)+"/ipfs/"+res.Cid.String()+"?format=car")
+	gw := gatewayClient(b)
+	resp, body := clientDo(t, ctx, gw, http.MethodGet, b.GatewayURL()+"/ipfs/"+res.Cid.String()+"?format=car")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("CAR: status %d: %s", resp.StatusCode, body)
 	}
@@ -87,9 +113,13 @@ func TestGatewayFetchesFromPeers(t *testing.T) {
 		t.Fatalf("CAR holds %d blocks, want the root and 5 leaves", n)
 	}
 
-	resp, body = httpDo(t, ctx, http.MethodGet, shellURL(t, b)+"/ipfs/"+res.Cid.String())
+	// The file's bytes, on its own origin after the redirect.
+	resp, body = clientDo(t, ctx, gw, http.MethodGet, b.GatewayURL()+"/ipfs/"+res.Cid.String())
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
 		t.Fatalf("file: status %d, %d bytes, want 200 and the %d bytes added on A", resp.StatusCode, len(body), len(data))
+	}
+	if host := resp.Request.URL.Host; !strings.HasSuffix(host, ".ipfs.localhost"+b.GatewayURL()[strings.LastIndex(b.GatewayURL(), ":"):]) {
+		t.Fatalf("file served from %s, want its subdomain of localhost", host)
 	}
 
 	// A Range of another file: only the leaves under it are fetched.
@@ -100,19 +130,9 @@ func TestGatewayFetchesFromPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := b.Content().FastPathStats()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shellURL(t, b)+"/ipfs/"+res2.Cid.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Range", "bytes=1000000-1300000")
-	rresp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err = io.ReadAll(rresp.Body)
-	rresp.Body.Close()
-	if err != nil || rresp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data2[1000000:1300001]) {
-		t.Fatalf("range: status %d, %d bytes (%v), want 206 and bytes 1000000-1300000", rresp.StatusCode, len(body), err)
+	rresp, body := clientDo(t, ctx, gw, http.MethodGet, b.GatewayURL()+"/ipfs/"+res2.Cid.String(), "Range", "bytes=1000000-1300000")
+	if rresp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data2[1000000:1300001]) {
+		t.Fatalf("range: status %d, %d bytes, want 206 and bytes 1000000-1300000", rresp.StatusCode, len(body))
 	}
 	after := b.Content().FastPathStats()
 	if got := after.BytesReceived - before.BytesReceived; got == 0 || got > 3*256<<10+64<<10 {
@@ -122,6 +142,49 @@ func TestGatewayFetchesFromPeers(t *testing.T) {
 	// All of it came over the fast path, none through Bitswap.
 	if st, err := b.Content().BitswapStats(); err != nil || st.BlocksReceived != 0 {
 		t.Fatalf("%d blocks came through Bitswap (%v), want all over the fast path", st.BlocksReceived, err)
+	}
+}
+
+// The gateway listens apart from the shell, its URL is in the repo while
+// the node runs (written once it listens, gone after Close), and the
+// shell's port serves no content, only a pointer to the gateway.
+func TestGatewayHasItsOwnListener(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := InitRepo(dir, []byte("")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.RepoDir = dir
+	n, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.GatewayURL() == shellURL(t, n) || !strings.HasPrefix(n.GatewayURL(), "http://127.0.0.1:") {
+		t.Fatalf("gateway at %s, shell at %s", n.GatewayURL(), shellURL(t, n))
+	}
+	published, err := os.ReadFile(filepath.Join(dir, GatewayFile))
+	if err != nil || string(published) != n.GatewayURL()+"\n" {
+		t.Fatalf("gateway file holds %q (%v), want %s", published, err, n.GatewayURL())
+	}
+	ctx := t.Context()
+	res, err := n.Content().Import(ctx, strings.NewReader("<p>a page</p>"), content.ImportOptions{CIDVersion: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := httpDo(t, ctx, http.MethodGet, n.GatewayURL()+"/ipfs/"+res.Cid.String()+"?format=raw")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "a page") {
+		t.Fatalf("gateway: status %d: %q", resp.StatusCode, body)
+	}
+	resp, body = httpDo(t, ctx, http.MethodGet, shellURL(t, n)+"/ipfs/"+res.Cid.String())
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), n.GatewayURL()) {
+		t.Fatalf("shell: status %d: %q, want 404 naming the gateway", resp.StatusCode, body)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fileExists(dir, GatewayFile) {
+		t.Fatal("gateway file left behind after close")
 	}
 }
 

@@ -8,10 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -24,7 +20,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	ma "github.com/multiformats/go-multiaddr"
-	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // shutdownGrace bounds how long Close waits for shell requests in flight.
@@ -38,10 +33,8 @@ type Node struct {
 	routing   *dht.DHT
 	discovery *discovery.Discovery
 	content   *content.Content
-	shellLn   net.Listener
-	shellSrv  *http.Server
-	shellAddr ma.Multiaddr
-	serveDone chan struct{}
+	gateway   *httpListener
+	shell     *httpListener
 
 	// stop ends the node's own goroutines (see reannounce); wg waits for them.
 	stop context.CancelFunc
@@ -95,6 +88,10 @@ func (n *Node) start(ctx context.Context) error {
 	life, stop := context.WithCancel(context.Background())
 	n.stop = stop
 	n.wg.Go(func() { n.reannounce(life) })
+	// The gateway first, so that the shell can say where it is.
+	if err := n.startGateway(); err != nil {
+		return err
+	}
 	return n.startShell()
 }
 
@@ -123,30 +120,17 @@ func (n *Node) startShell() error {
 	cfg := n.cfg.Shell.Config
 	cfg.Version = Version
 	cfg.RepoVersion = RepoVersion
+	cfg.GatewayURL = n.GatewayURL()
 	handler, err := shell.New(cfg, &backend{n: n})
 	if err != nil {
 		return fmt.Errorf("start shell: %w", err)
 	}
-	ln, err := net.Listen("tcp", n.cfg.Shell.Address)
-	if err != nil {
-		return fmt.Errorf("start shell: listen on %s: %w", n.cfg.Shell.Address, err)
+	if n.shell, err = listen("shell", n.cfg.Shell.Address); err != nil {
+		return err
 	}
-	n.shellLn = ln
-	if n.shellAddr, err = manet.FromNetAddr(ln.Addr()); err != nil {
-		return fmt.Errorf("start shell: %w", err)
-	}
-	n.shellSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	n.serveDone = make(chan struct{})
-	go func() {
-		defer close(n.serveDone)
-		if err := n.shellSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Error("shell stopped", "err", err)
-		}
-	}()
+	n.shell.serve(handler)
 	if n.cfg.RepoDir != "" {
-		if err := writeFileSync(filepath.Join(n.cfg.RepoDir, APIFile), []byte(n.shellAddr.String()+"\n"), 0o644); err != nil {
-			return fmt.Errorf("publish api address: %w", err)
-		}
+		return n.shell.publish(filepath.Join(n.cfg.RepoDir, APIFile), n.shell.addr.String())
 	}
 	return nil
 }
@@ -161,7 +145,7 @@ func (n *Node) Content() *content.Content { return n.content }
 func (n *Node) Routing() *dht.DHT { return n.routing }
 
 // ShellAddr is the multiaddr the HTTP shell listens on.
-func (n *Node) ShellAddr() ma.Multiaddr { return n.shellAddr }
+func (n *Node) ShellAddr() ma.Multiaddr { return n.shell.addr }
 
 // Close stops everything in reverse order of start and flushes the
 // datastore. It is safe to call twice and on a half-built node.
@@ -172,20 +156,10 @@ func (n *Node) Close() error {
 
 func (n *Node) close() error {
 	var errs []error
-	if n.shellSrv != nil {
-		if n.cfg.RepoDir != "" {
-			if err := os.Remove(filepath.Join(n.cfg.RepoDir, APIFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
+	for _, l := range []*httpListener{n.shell, n.gateway} {
+		if l != nil {
+			errs = append(errs, l.close(shutdownGrace))
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		if err := n.shellSrv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop shell: %w", n.shellSrv.Close()))
-		}
-		cancel()
-		<-n.serveDone
-	} else if n.shellLn != nil {
-		errs = append(errs, n.shellLn.Close())
 	}
 	if n.stop != nil {
 		n.stop()

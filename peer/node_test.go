@@ -19,6 +19,7 @@ func testConfig(bootstrap ...*Node) Config {
 	cfg := DefaultConfig()
 	cfg.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 	cfg.Shell.Address = "127.0.0.1:0"
+	cfg.Gateway.Address = "127.0.0.1:0"
 	cfg.Discovery.MDNS = false
 	cfg.Reachability.PortMapping = false // no UPnP/NAT-PMP multicast from tests
 	cfg.Discovery.Interval = 200 * time.Millisecond

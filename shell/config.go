@@ -40,6 +40,11 @@ type Config struct {
 	Commit      string `yaml:"-"`
 	RepoVersion string `yaml:"-"`
 
+	// GatewayURL is where the node's gateway listens (http://host:port),
+	// named in the RPC port's answer to /ipfs/ paths; empty names the
+	// config key instead.
+	GatewayURL string `yaml:"-"`
+
 	// Logger receives the shell's logs; per-request lines are at debug
 	// level so the shell is quiet by default. nil means slog.Default() as
 	// it is when New runs.

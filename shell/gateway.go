@@ -26,15 +26,6 @@ const gatewayPrefix = "/ipfs/"
 // between two writes. Past it the client gets 504 Gateway Timeout.
 const DefaultGatewayTimeout = gateway.DefaultRetrievalTimeout
 
-// GatewayBackend is implemented by a Backend that can serve the trustless
-// gateway; the shell mounts /ipfs/ only then. It is apart from Backend so
-// that test fakes without a block service still make a shell.
-type GatewayBackend interface {
-	// GatewaySource returns the blocks the gateway reads and how long it
-	// may wait for them.
-	GatewaySource() GatewaySource
-}
-
 // GatewaySource is what boxo's gateway needs from the node.
 type GatewaySource struct {
 	// Blocks serves blocks from the local store and fetches missing ones
@@ -51,43 +42,61 @@ type GatewaySource struct {
 	Prefetch func(ctx context.Context, root cid.Cid, from, to int64) (_ context.Context, done func())
 }
 
+// withoutContent answers every /ipfs/ and /ipns/ path on the RPC port with
+// 404, whatever the method, and points to the gateway. A page served from
+// the RPC port's origin may drive the API; content from the network must
+// never be one (a redirect would work as well for navigations, but would
+// keep such links pointing at the API's host).
+func (s *shell) withoutContent(api http.Handler) http.Handler {
+	where := "its own port (gateway.address in config.yaml)"
+	if s.cfg.GatewayURL != "" {
+		where = s.cfg.GatewayURL
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, gatewayPrefix) || strings.HasPrefix(r.URL.Path, "/ipns/") {
+			writeError(w, errorf(kindUnknownCommand, "404 page not found: the RPC port serves no content; the gateway is at %s", where))
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
 // gatewayMethods are the only methods the gateway accepts: it reads
 // content-addressed data. The one trace a request leaves is the blocks it
 // fetched, cached unpinned like any fetch; it cannot pin, delete, add or
 // configure anything.
 const gatewayMethods = "GET, HEAD, OPTIONS"
 
-// mount puts the gateway beside the API when the backend can serve it.
-// The gateway does not go through the API's middleware: it is read-only,
-// so the POST-only rule and the origin check, which guard commands that
-// change the node, would only stop browsers from loading public,
-// self-verifying data.
-func (s *shell) mount(api http.Handler) (http.Handler, error) {
-	gb, ok := s.backend.(GatewayBackend)
-	if !ok {
-		return api, nil
+// NewGateway returns the trustless gateway's HTTP handler over src, for a
+// listener of its own: never the shell's, whose origin may drive the API.
+// Of cfg it takes the access token (a locked-down node fetches nothing for
+// strangers) and the logger.
+//
+// Content a browser would render (files, directory listings) is served
+// only on subdomain origins, http://{cid}.ipfs.localhost:PORT/, one per
+// root, as Kubo's localhost gateway does: a page that came from the
+// network shares its origin with no other content, and with no page of the
+// node's own. Any other host name gets trustless responses alone (raw
+// blocks, CARs); a request for more on a loopback IP is redirected to the
+// subdomain form (see gateway_hosts.go).
+func NewGateway(cfg Config, src GatewaySource) (http.Handler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("gateway config: %w", err)
 	}
-	gw, err := s.newGateway(gb.GatewaySource())
-	if err != nil {
-		return nil, err
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, gatewayPrefix) {
-			gw.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	}), nil
+	s := &shell{cfg: cfg, log: cfg.Logger}
+	return s.newGateway(src)
 }
 
 // newGateway builds boxo's handler over src and wraps it: logging and
 // panic recovery as for the API, the access token when one is set (the
 // gateway makes the node fetch from the network on a caller's behalf, which
-// a locked-down shell should not do for strangers), read-only methods, and
-// CORS open to any origin, as public gateways answer.
+// a locked-down shell should not do for strangers), read-only methods, the
+// host names that decide what may be served, and CORS open to any origin,
+// as public gateways answer.
 func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
 	if src.Blocks == nil {
-		return nil, errors.New("shell: gateway: backend returned no block service")
+		return nil, errors.New("shell: gateway: no block service")
 	}
 	// boxo's backend, with our faster CAR writer for whole DAGs.
 	backend, err := trustless.NewBackend(src.Blocks)
@@ -98,10 +107,13 @@ func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
 	if timeout <= 0 {
 		timeout = DefaultGatewayTimeout
 	}
-	gw := gateway.NewHandler(gateway.Config{
-		// File bytes and directory listings as well as raw blocks and CARs.
-		DeserializedResponses: true,
-		// Only /ipfs/ is mounted; no name is ever resolved through DNS.
+	conf := gateway.Config{
+		// Trustless responses only, but for the subdomain origins that
+		// publicGateways lists: boxo itself refuses a file or a listing
+		// on any other host name, whatever the wrappers here decide.
+		DeserializedResponses: false,
+		PublicGateways:        publicGateways(),
+		// Only /ipfs/ is served; no name is ever resolved through DNS.
 		NoDNSLink:             true,
 		RetrievalTimeout:      timeout,
 		MaxConcurrentRequests: gateway.DefaultMaxConcurrentRequests,
@@ -112,11 +124,15 @@ func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
 		MaxUnixFSDAGResponseSize: math.MaxInt64,
 		// A local node does not send its users to a third-party service.
 		DiagnosticServiceURL: "",
-	}, backend)
-	h := gateway.NewHeaders(nil).ApplyCors().Wrap(gw)
+	}
+	var h http.Handler = gateway.NewHandler(conf, backend)
 	if src.Prefetch != nil {
 		h = withPrefetch(src.Prefetch, h)
 	}
+	h = withOnlyIPFS(withPortlessHostname(h))
+	h = gateway.NewHostnameHandler(conf, backend, h)
+	h = withLoopbackRedirect(h)
+	h = gateway.NewHeaders(nil).ApplyCors().Wrap(h)
 	h = withReadOnly(h)
 	h = s.withGatewayAuth(h)
 	h = s.withRecover(h)

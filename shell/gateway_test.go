@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -29,24 +30,15 @@ import (
 	dssync "github.com/ipfs/go-datastore/sync"
 	ipld "github.com/ipfs/go-ipld-format"
 	car "github.com/ipld/go-car/v2"
+	multibase "github.com/multiformats/go-multibase"
 	mh "github.com/multiformats/go-multihash"
 
 	"github.com/cairnnet/cairn/shell"
-	"github.com/cairnnet/cairn/shell/shelltest"
 )
 
 // gatewayChunk is the leaf size of the fixture file, small so that a
 // 300 KiB file has several leaves for entity-bytes to choose among.
 const gatewayChunk = 64 << 10
-
-// gatewayBackend is the fake node plus a real block service, which is all
-// the gateway reads.
-type gatewayBackend struct {
-	*shelltest.Backend
-	src shell.GatewaySource
-}
-
-func (g gatewayBackend) GatewaySource() shell.GatewaySource { return g.src }
 
 // hangingExchange holds no block and never finds one: every fetch waits for
 // its context, as a fetch of content nobody provides does on a real network.
@@ -70,6 +62,7 @@ func (hangingExchange) Close() error                                           {
 // directory {big.bin: that file, hello.txt}.
 type gatewayFixture struct {
 	srv    *httptest.Server
+	client *http.Client // follows redirects to subdomains of localhost
 	bstore blockstore.Blockstore
 	dag    ipld.DAGService
 	file   cid.Cid // the multi-leaf file
@@ -110,9 +103,36 @@ func newGatewayFixture(t *testing.T, cfg shell.Config, timeout time.Duration) *g
 	}
 	f.file, f.hello, f.dir = fileNode.Cid(), helloNode.Cid(), dirNode.Cid()
 
-	b := gatewayBackend{shelltest.New(), shell.GatewaySource{Blocks: bserv, RetrievalTimeout: timeout}}
-	f.srv = newShell(t, cfg, b)
+	h, err := shell.NewGateway(cfg, shell.GatewaySource{Blocks: bserv, RetrievalTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(h)
+	t.Cleanup(f.srv.Close)
+	f.client = loopbackClient(f.srv.Listener.Addr().String())
 	return f
+}
+
+// subdomainURL is the origin of root on the gateway, with rest after it.
+func (f *gatewayFixture) subdomainURL(root cid.Cid, rest string) string {
+	_, port, _ := net.SplitHostPort(f.srv.Listener.Addr().String())
+	v1, err := cid.NewCidV1(root.Type(), root.Hash()).StringOfBase(multibase.Base32)
+	if err != nil {
+		panic(err)
+	}
+	return "http://" + v1 + ".ipfs.localhost:" + port + rest
+}
+
+// loopbackClient dials addr whatever the URL's host, as a browser reaches
+// {cid}.ipfs.localhost on the loopback address without asking DNS (Go's
+// resolver would ask it, and find nothing).
+func loopbackClient(addr string) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr}
 }
 
 // importFile stores data as a balanced UnixFS DAG with raw leaves.
@@ -135,17 +155,34 @@ func importFile(t *testing.T, dag ipld.DAGService, data []byte) ipld.Node {
 	return nd
 }
 
-// get sends method to path with the given headers.
+// get sends method to path on 127.0.0.1 with the given headers, following
+// redirects (to a subdomain origin, for content a browser would render).
 func (f *gatewayFixture) get(t *testing.T, method, path string, header ...string) result {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, f.srv.URL+path, nil)
+	return f.getURL(t, method, f.srv.URL+path, header...)
+}
+
+// getURL is get for a whole URL, whose host the client dials on the
+// gateway's port.
+func (f *gatewayFixture) getURL(t *testing.T, method, url string, header ...string) result {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	return do(t, req)
+	resp, err := f.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", url, err)
+	}
+	return result{status: resp.StatusCode, header: resp.Header, body: body, trailer: resp.Trailer, url: resp.Request.URL.String()}
 }
 
 // dagCIDs lists every block under root.
@@ -478,39 +515,36 @@ func TestGatewayIsReadOnlyAndOpenToOrigins(t *testing.T) {
 		wantStatus(t, r, http.StatusMethodNotAllowed)
 		wantHeader(t, r, "Allow", "GET, HEAD, OPTIONS")
 	}
-	// Any page may load public, self-verifying data...
+	// Any page may load public, self-verifying data.
 	r := f.get(t, http.MethodGet, path, "Origin", "https://elsewhere.example")
 	wantStatus(t, r, http.StatusOK)
 	wantHeader(t, r, "Access-Control-Allow-Origin", "*")
-	// ...but the API beside it is still guarded from that page, and GET.
-	api := f.get(t, http.MethodPost, "/api/v0/id", "Origin", "https://elsewhere.example")
-	wantStatus(t, api, http.StatusForbidden)
-	wantStatus(t, f.get(t, http.MethodGet, "/api/v0/id"), http.StatusMethodNotAllowed)
+	// Nothing but /ipfs/ is there: no API beside it.
+	wantStatus(t, f.get(t, http.MethodGet, "/api/v0/id"), http.StatusNotFound)
+	wantStatus(t, f.get(t, http.MethodPost, "/api/v0/id"), http.StatusMethodNotAllowed)
 }
 
 func TestGatewayAccessToken(t *testing.T) {
 	f := newGatewayFixture(t, shell.Config{AccessToken: "s3cret"}, time.Second)
 	path := "/ipfs/" + f.hello.String()
+	// Refused before the redirect to the subdomain, and on it.
 	wantStatus(t, f.get(t, http.MethodGet, path), http.StatusUnauthorized)
-	r := f.get(t, http.MethodGet, path, "Authorization", "Bearer s3cret")
+	wantStatus(t, f.getURL(t, http.MethodGet, f.subdomainURL(f.hello, "/")), http.StatusUnauthorized)
+	// Clients drop the token on a redirect to another host, so one with
+	// a token asks the subdomain itself.
+	r := f.getURL(t, http.MethodGet, f.subdomainURL(f.hello, "/"), "Authorization", "Bearer s3cret")
 	wantStatus(t, r, http.StatusOK)
 	if string(r.body) != helloText {
 		t.Fatalf("body %q, want %q", r.body, helloText)
 	}
+	raw := f.get(t, http.MethodGet, path+"?format=raw", "Authorization", "Bearer s3cret")
+	wantStatus(t, raw, http.StatusOK)
 	// A CORS preflight carries no credentials and reveals nothing.
 	pre := f.get(t, http.MethodOptions, path, "Origin", "https://elsewhere.example", "Access-Control-Request-Method", "GET")
 	if pre.status >= 300 {
 		t.Fatalf("preflight status %d", pre.status)
 	}
 	wantHeader(t, pre, "Access-Control-Allow-Origin", "*")
-}
-
-// A shell whose backend has no block service has no gateway, and its API
-// still answers.
-func TestGatewayAbsentWithoutSource(t *testing.T) {
-	srv, _ := fakeShell(t)
-	r := do(t, mustRequest(t, http.MethodGet, srv.URL+"/ipfs/bafkqaaa"))
-	wantStatus(t, r, http.StatusMethodNotAllowed)
 }
 
 func mustRequest(t *testing.T, method, url string) *http.Request {

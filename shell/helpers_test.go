@@ -40,6 +40,7 @@ type result struct {
 	header  http.Header
 	body    []byte
 	trailer http.Header
+	url     string // where the response came from, after redirects
 }
 
 func (r result) kuboError(t *testing.T) kuboError {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -114,12 +115,18 @@ func withPostOnly(next http.Handler) http.Handler {
 
 // withOrigin refuses browser requests from pages the user did not allow,
 // so that a web page cannot drive the local node (CSRF), and answers CORS
-// for the pages that are allowed.
+// for the pages that are allowed. Only the shell's own pages (its origin)
+// and the listed origins pass; no page that came from the network is ever
+// served on that origin (the gateway has a port of its own).
 func (s *shell) withOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin, fromBrowser := requestOrigin(r)
 		if fromBrowser && !s.originAllowed(origin, r.Host) {
 			writeError(w, errorf(kindForbidden, "403 - Forbidden: origin %q may not use this API (add it to the shell's AllowedOrigins)", origin))
+			return
+		}
+		if why := s.browserRefusal(r, origin); why != "" {
+			writeError(w, errorf(kindForbidden, "403 - Forbidden: %s", why))
 			return
 		}
 		if fromBrowser {
@@ -132,6 +139,31 @@ func (s *shell) withOrigin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// browserRefusal backs up the Origin check with what else a browser says
+// about a request, for browsers (or their bugs) that leave Origin out:
+//   - Sec-Fetch-Site, which every current browser sends and no page can
+//     forge: a request from another site, or another origin of this one
+//     (same-site: another port of 127.0.0.1, the gateway's included),
+//     passes only from an origin the config lists;
+//   - Kubo's rule: a POST from a browser's User-Agent with neither Origin
+//     nor Referer is refused.
+//
+// Clients that are not browsers (curl, `ipfs --api`, go-ipfs-api, cairn)
+// send none of these and are not affected.
+func (s *shell) browserRefusal(r *http.Request, origin string) string {
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		if !s.originListed(origin) {
+			return fmt.Sprintf("a %s request (Sec-Fetch-Site) from %q may not use this API (add its origin to the shell's AllowedOrigins)", site, origin)
+		}
+	}
+	if origin == "" && r.Method == http.MethodPost && strings.HasPrefix(r.UserAgent(), "Mozilla/") {
+		return "a browser's request without Origin or Referer may not use this API"
+	}
+	return ""
 }
 
 // requestOrigin reports the page a request came from: its Origin header,
@@ -155,10 +187,8 @@ func requestOrigin(r *http.Request) (string, bool) {
 // counts only when addressed by IP or as localhost: a DNS name could be an
 // attacker's, rebound to 127.0.0.1, and would then look same-origin.
 func (s *shell) originAllowed(origin, host string) bool {
-	for _, o := range s.cfg.AllowedOrigins {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
+	if s.originListed(origin) {
+		return true
 	}
 	u, err := url.Parse(origin)
 	if err != nil || !strings.EqualFold(u.Host, host) {
@@ -166,6 +196,16 @@ func (s *shell) originAllowed(origin, host string) bool {
 	}
 	name := u.Hostname()
 	return strings.EqualFold(name, "localhost") || net.ParseIP(name) != nil
+}
+
+// originListed reports whether the config lists origin, or "*".
+func (s *shell) originListed(origin string) bool {
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == "*" || (origin != "" && strings.EqualFold(o, origin)) {
+			return true
+		}
+	}
+	return false
 }
 
 func setCORS(h http.Header, origin string) {

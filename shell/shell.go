@@ -70,9 +70,9 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"bitswap/stat":      s.statsBitswap, // Kubo's older path for stats/bitswap
 		"stats/fastpath":    s.statsFastPath,
 	}
-	// The trustless gateway (/ipfs/, gateway.go) sits beside the API,
-	// outside its POST-only middleware.
-	return s.mount(s.middleware(http.HandlerFunc(s.route)))
+	// The gateway has a listener of its own (NewGateway); here /ipfs/ is
+	// refused before the API's middleware, whatever the method.
+	return s.withoutContent(s.middleware(http.HandlerFunc(s.route))), nil
 }
 
 // route dispatches to the command named by the path; anything else gets
