@@ -48,6 +48,8 @@ reachability:
   port_mapping: false
 shell:
   address: 127.0.0.1:0
+gateway:
+  address: 127.0.0.1:0
 `
 
 // daemon is one `cairn daemon` process.

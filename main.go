@@ -80,7 +80,7 @@ func dispatch(ctx context.Context, name string, args []string, stdout io.Writer)
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: cairn <command> [flags]")
 	fmt.Fprintln(w, "  init [--repo DIR] [--private]     create a repo: identity, config.yaml, datastore (--private: and swarm.key)")
-	fmt.Fprintln(w, "  daemon [--repo DIR] [--listen MADDR]... [--bootstrap MADDR]... [--shell HOST:PORT] [--no-mdns]")
+	fmt.Fprintln(w, "  daemon [--repo DIR] [--listen MADDR]... [--bootstrap MADDR]... [--shell HOST:PORT] [--gateway HOST:PORT] [--no-mdns]")
 	fmt.Fprintln(w, "                                    run a peer in the foreground (initialises the repo if missing)")
 	names := make([]string, 0, len(clientCommands))
 	for n := range clientCommands {
@@ -153,6 +153,7 @@ func cmdDaemon(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Var(&listen, "listen", "swarm multiaddr to listen on (repeatable; replaces swarm.listen)")
 	fs.Var(&bootstrap, "bootstrap", "bootstrap peer multiaddr (repeatable; replaces discovery.bootstrap)")
 	shellAddr := fs.String("shell", "", "HOST:PORT for the HTTP shell (replaces shell.address)")
+	gatewayAddr := fs.String("gateway", "", "HOST:PORT for the HTTP gateway (replaces gateway.address)")
 	noMDNS := fs.Bool("no-mdns", false, "switch mDNS off (discovery.mdns: false)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -175,6 +176,9 @@ func cmdDaemon(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *shellAddr != "" {
 		cfg.Shell.Address = *shellAddr
+	}
+	if *gatewayAddr != "" {
+		cfg.Gateway.Address = *gatewayAddr
 	}
 	if *noMDNS {
 		cfg.Discovery.MDNS = false
@@ -205,6 +209,7 @@ func runDaemon(ctx context.Context, cfg peer.Config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "swarm listening on %s/p2p/%s\n", a, h.ID())
 	}
 	fmt.Fprintf(stdout, "shell listening on %s\n", node.ShellAddr())
+	fmt.Fprintf(stdout, "gateway listening on %s\n", node.GatewayAddr())
 	fmt.Fprintln(stdout, "daemon is ready")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down")

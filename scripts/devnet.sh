@@ -20,7 +20,7 @@ prev=""
 for i in $(seq 1 "$n"); do
   repo="$dir/peer$i"
   [ -f "$repo/identity.key" ] || "$bin" init --repo "$repo" >/dev/null
-  args=(daemon --repo "$repo" --no-mdns --listen /ip4/127.0.0.1/tcp/0 --listen /ip4/127.0.0.1/udp/0/quic-v1 --shell 127.0.0.1:0)
+  args=(daemon --repo "$repo" --no-mdns --listen /ip4/127.0.0.1/tcp/0 --listen /ip4/127.0.0.1/udp/0/quic-v1 --shell 127.0.0.1:0 --gateway 127.0.0.1:0)
   [ -n "$prev" ] && args+=(--bootstrap "$prev")
   log="$dir/peer$i.log"
   "$bin" "${args[@]}" >"$log" 2>&1 &
@@ -29,7 +29,8 @@ for i in $(seq 1 "$n"); do
   grep -q '^daemon is ready' "$log" || { echo "peer$i did not start" >&2; cat "$log" >&2; exit 1; }
   prev=$(grep -m1 '^swarm listening on /ip4/127.0.0.1/tcp/' "$log" | sed 's/^swarm listening on //')
   shell=$(grep -m1 '^shell listening on ' "$log" | sed 's/^shell listening on //')
-  echo "peer$i  repo=$repo  shell=$shell  swarm=$prev"
+  gateway=$(grep -m1 '^gateway listening on ' "$log" | sed 's/^gateway listening on //')
+  echo "peer$i  repo=$repo  shell=$shell  gateway=$gateway  swarm=$prev"
 done
 echo "devnet of $n peers running; Ctrl-C stops it. Try: $bin add --repo $dir/peer1 FILE; $bin cat --repo $dir/peer$n CID"
 wait

@@ -42,6 +42,7 @@ func child(mode string) int {
 	fmt.Println("peer id: 12D3KooWTest")
 	fmt.Println("swarm listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooWTest")
 	fmt.Println("shell listening on /ip4/127.0.0.1/tcp/5001")
+	fmt.Println("gateway listening on /ip4/127.0.0.1/tcp/8080")
 	fmt.Println("daemon is ready")
 	fmt.Println("swarm listening on /ip4/127.0.0.1/tcp/9999/p2p/late")
 	switch mode {
@@ -79,8 +80,8 @@ func TestReadyThenStop(t *testing.T) {
 	if err := p.WaitReady(t.Context(), time.Minute); err != nil {
 		t.Fatalf("%v\n%s", err, p.Stderr())
 	}
-	want := Cairn{"12D3KooWTest", []string{"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWTest"}, "/ip4/127.0.0.1/tcp/5001"}
-	if c.ID != want.ID || !slices.Equal(c.Swarm, want.Swarm) || c.Shell != want.Shell {
+	want := Cairn{ID: "12D3KooWTest", Swarm: []string{"/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWTest"}, Shell: "/ip4/127.0.0.1/tcp/5001", Gateway: "/ip4/127.0.0.1/tcp/8080"}
+	if c.ID != want.ID || !slices.Equal(c.Swarm, want.Swarm) || c.Shell != want.Shell || c.Gateway != want.Gateway {
 		t.Fatalf("collected %+v, want %+v (and nothing after ready)", c, want)
 	}
 	select {
@@ -169,12 +170,12 @@ func TestStopReports(t *testing.T) {
 
 func TestLines(t *testing.T) {
 	var c Cairn
-	for _, line := range []string{"peer id: P", "swarm listening on /a", "swarm listening on /b", "shell listening on /s", "unrelated"} {
+	for _, line := range []string{"peer id: P", "swarm listening on /a", "swarm listening on /b", "shell listening on /s", "gateway listening on /g", "unrelated"} {
 		if c.Line(line) {
 			t.Fatalf("%q read as ready", line)
 		}
 	}
-	if !c.Line("daemon is ready") || c.ID != "P" || !slices.Equal(c.Swarm, []string{"/a", "/b"}) || c.Shell != "/s" {
+	if !c.Line("daemon is ready") || c.ID != "P" || !slices.Equal(c.Swarm, []string{"/a", "/b"}) || c.Shell != "/s" || c.Gateway != "/g" {
 		t.Fatalf("Cairn lines: %+v", c)
 	}
 	var k Kubo

@@ -6,9 +6,10 @@ import "strings"
 // runDaemon in main.go). Its Line method is an onLine for Start; read the
 // fields once WaitReady has returned nil.
 type Cairn struct {
-	ID    string   // the peer ID
-	Swarm []string // listen multiaddrs ending in /p2p/<ID>, in the order printed
-	Shell string   // the shell's address, a multiaddr /ip4/H/tcp/P
+	ID      string   // the peer ID
+	Swarm   []string // listen multiaddrs ending in /p2p/<ID>, in the order printed
+	Shell   string   // the shell's address, a multiaddr /ip4/H/tcp/P
+	Gateway string   // the gateway's address, a multiaddr /ip4/H/tcp/P
 }
 
 // Line records one line and reports whether it says the daemon is ready.
@@ -19,6 +20,8 @@ func (c *Cairn) Line(line string) (ready bool) {
 		c.Swarm = append(c.Swarm, v)
 	} else if v, ok := strings.CutPrefix(line, "shell listening on "); ok {
 		c.Shell = v
+	} else if v, ok := strings.CutPrefix(line, "gateway listening on "); ok {
+		c.Gateway = v
 	}
 	return line == "daemon is ready"
 }

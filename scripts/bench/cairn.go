@@ -24,6 +24,8 @@ reachability:
   port_mapping: false
 shell:
   address: 127.0.0.1:0
+gateway:
+  address: 127.0.0.1:0
 `
 
 // cairnNode is a running `cairn daemon`.
@@ -32,13 +34,14 @@ type cairnNode struct {
 	bin, repo string
 	root      string // temp dir holding repo, removed by Close
 	shell     string // host:port
+	gateway   string // host:port
 	swarm     string
 }
 
 var _ node = (*cairnNode)(nil)
 
 func (c *cairnNode) rpcURL() string     { return "http://" + c.shell }
-func (c *cairnNode) gatewayURL() string { return "http://" + c.shell }
+func (c *cairnNode) gatewayURL() string { return "http://" + c.gateway }
 func (c *cairnNode) swarmAddr() string  { return c.swarm }
 
 // startCairn initialises a fresh repo under dir and runs a daemon on it,
@@ -76,6 +79,11 @@ func startCairn(ctx context.Context, bin, dir string, env []string) (*cairnNode,
 	c.shell = out.Shell
 	if hp, err := hostPort(out.Shell); err == nil {
 		c.shell = hp
+	}
+	// A cairn that prints no gateway serves it on the shell's port.
+	c.gateway = c.shell
+	if hp, err := hostPort(out.Gateway); err == nil {
+		c.gateway = hp
 	}
 	c.proc = p
 	if c.swarm == "" || c.shell == "" {

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/cairnnet/cairn/internal/syncbuf"
@@ -36,8 +38,23 @@ func (t transfer) check(what string, size int64, want string) error {
 }
 
 // bodyClient has no overall timeout: a 1 GiB transfer from Kubo may take a
-// while, and the caller's context bounds it.
-var bodyClient = &http.Client{}
+// while, and the caller's context bounds it. It follows Cairn's gateway
+// from /ipfs/CID to the file's own origin, CID.ipfs.localhost, which it
+// reaches on 127.0.0.1 as browsers and curl do (Go's resolver would ask
+// DNS for it).
+var bodyClient = &http.Client{Transport: localhostTransport()}
+
+func localhostTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".localhost") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	return tr
+}
 
 // timedHTTP sends method u and reads the response body into SHA-256, with
 // the clock started just before the request goes out.

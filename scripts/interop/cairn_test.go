@@ -27,6 +27,8 @@ dht:
   loopback_on_lan: true
 shell:
   address: 127.0.0.1:0
+gateway:
+  address: 127.0.0.1:0
 `
 
 // cairnNode is one `cairn daemon` process.
@@ -36,6 +38,7 @@ type cairnNode struct {
 	id    string
 	swarm []string // multiaddrs ending in /p2p/<id>
 	api   string   // the shell's multiaddr, /ip4/127.0.0.1/tcp/PORT
+	gw    string   // the gateway's multiaddr, /ip4/127.0.0.1/tcp/PORT
 }
 
 // startCairn initialises a repo with cairnConfig and runs a daemon on it,
@@ -67,7 +70,7 @@ func startCairnConfig(t *testing.T, config string, args ...string) *cairnNode {
 	if err := p.WaitReady(t.Context(), 60*time.Second); err != nil {
 		t.Fatalf("%v\n%s", err, p.Stderr())
 	}
-	n.id, n.swarm, n.api = out.ID, out.Swarm, out.Shell
+	n.id, n.swarm, n.api, n.gw = out.ID, out.Swarm, out.Shell, out.Gateway
 	return n
 }
 
@@ -97,6 +100,12 @@ func (n *cairnNode) alive() bool {
 func (n *cairnNode) httpBase(t *testing.T) string {
 	t.Helper()
 	return "http://" + hostPort(t, n.api)
+}
+
+// gatewayURL is the gateway's http://host:port.
+func (n *cairnNode) gatewayURL(t *testing.T) string {
+	t.Helper()
+	return "http://" + hostPort(t, n.gw)
 }
 
 // run runs a cairn client command against this daemon, bounded by

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Kubo's gateway and Cairn's shell answer trustless-gateway requests
+// Kubo's gateway and Cairn's answer trustless-gateway requests
 // (IPIP-402/IPIP-412) with the same bytes: a raw block, and CARs of a
 // whole DAG in the same block order.
 func TestTrustlessGateway(t *testing.T) {
@@ -31,7 +31,7 @@ func TestTrustlessGateway(t *testing.T) {
 	for _, rq := range requests {
 		t.Run(rq.name, func(t *testing.T) {
 			kuboBody, kuboType := gatewayGet(t, "Kubo's gateway", k.gatewayURL(t)+"/ipfs/"+root+rq.query, rq.accept)
-			cairnBody, cairnType := gatewayGet(t, "Cairn's shell", c.httpBase(t)+"/ipfs/"+root+rq.query, rq.accept)
+			cairnBody, cairnType := gatewayGet(t, "Cairn's gateway", c.gatewayURL(t)+"/ipfs/"+root+rq.query, rq.accept)
 			if cairnBody != kuboBody {
 				t.Fatalf("Cairn sent %d bytes (%.12s, %s), Kubo %d bytes (%.12s, %s)",
 					len(cairnBody), sha([]byte(cairnBody)), cairnType, len(kuboBody), sha([]byte(kuboBody)), kuboType)
