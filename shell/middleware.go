@@ -37,6 +37,7 @@ type trackingWriter struct {
 	wrote  bool
 }
 
+// WriteHeader records the first final status.
 func (t *trackingWriter) WriteHeader(code int) {
 	if !t.wrote && code >= 200 {
 		t.status, t.wrote = code, true
@@ -44,6 +45,7 @@ func (t *trackingWriter) WriteHeader(code int) {
 	t.ResponseWriter.WriteHeader(code)
 }
 
+// Write sends an implicit 200 first, as net/http does, so it is recorded.
 func (t *trackingWriter) Write(b []byte) (int, error) {
 	if !t.wrote {
 		t.WriteHeader(http.StatusOK)
@@ -241,6 +243,7 @@ type limitedBody struct {
 	tooLarge error
 }
 
+// Read reads the body and remembers when it passed the limit.
 func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	var tooBig *http.MaxBytesError
