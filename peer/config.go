@@ -46,6 +46,9 @@ type Config struct {
 type SwarmConfig struct {
 	// Listen lists multiaddrs for TCP and QUIC; port 0 picks a free port.
 	Listen []string `yaml:"listen"`
+	// AddrFilters lists address ranges (/ip4/10.0.0.0/ipcidr/8) never
+	// dialled, accepted from or announced (addrfilter.go).
+	AddrFilters []string `yaml:"addr_filters"`
 }
 
 // ConnectionsConfig bounds the connection manager.
@@ -116,6 +119,9 @@ func (c Config) Validate() error {
 		if _, err := ma.NewMultiaddr(s); err != nil {
 			return fmt.Errorf("swarm.listen[%d]: bad multiaddr %q: %w", i, s, err)
 		}
+	}
+	if _, err := parseAddrFilters(c.Swarm.AddrFilters); err != nil {
+		return err
 	}
 	if err := c.Connections.validate(); err != nil {
 		return err

@@ -82,6 +82,12 @@ func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
 	// idle daemon's RSS (medians of 8, alternating builds) and which no
 	// Cairn config can listen on. A private network is TCP only: QUIC's
 	// handshake cannot take a pre-shared key.
+	filters, err := addrFilterOptions(cfg.Swarm.AddrFilters)
+	if err != nil {
+		rm.Close()
+		return nil, err
+	}
+	opts = append(opts, filters...)
 	opts = append(opts, libp2p.Transport(tcp.NewTCPTransport))
 	if psk != nil {
 		opts = append(opts, libp2p.PrivateNetwork(psk))
