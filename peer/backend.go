@@ -9,7 +9,9 @@ import (
 
 	"github.com/cairnnet/cairn/content"
 	"github.com/cairnnet/cairn/shell"
+	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/files"
+	"github.com/ipfs/boxo/ipld/merkledag"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -266,4 +268,200 @@ func (b *backend) ImportDAG(ctx context.Context, r io.Reader, pinRoots bool) (sh
 		out.Roots = append(out.Roots, r)
 	}
 	return out, nil
+}
+
+// The config file, shutdown, and the rest of Kubo's swarm, routing, block
+// and pin commands.
+var (
+	_ shell.ConfigBackend      = (*backend)(nil)
+	_ shell.ShutdownBackend    = (*backend)(nil)
+	_ shell.DisconnectBackend  = (*backend)(nil)
+	_ shell.PeerRoutingBackend = (*backend)(nil)
+	_ shell.BlockRmBackend     = (*backend)(nil)
+	_ shell.PinVerifyBackend   = (*backend)(nil)
+)
+
+// errNoConfigFile is the config commands' answer on a node without a repo.
+var errNoConfigFile = errors.New("this node runs without a repo: there is no config file")
+
+// ConfigValues reads the repo's config.yaml as it is now, which may differ
+// from what the node started with.
+func (b *backend) ConfigValues(context.Context) (map[string]any, error) {
+	if b.n.cfg.RepoDir == "" {
+		return nil, errNoConfigFile
+	}
+	cfg, err := LoadConfig(b.n.cfg.RepoDir)
+	if err != nil {
+		return nil, err
+	}
+	return ConfigValues(cfg)
+}
+
+// SetConfig edits the repo's config.yaml; the node applies it at its next
+// start.
+func (b *backend) SetConfig(_ context.Context, settings ...shell.ConfigSetting) (map[string]any, error) {
+	if b.n.cfg.RepoDir == "" {
+		return nil, errNoConfigFile
+	}
+	sets := make([]ConfigSetting, len(settings))
+	for i, s := range settings {
+		sets[i] = ConfigSetting(s)
+	}
+	cfg, err := SetConfig(b.n.cfg.RepoDir, sets...)
+	if err != nil {
+		return nil, err
+	}
+	return ConfigValues(cfg)
+}
+
+// ApplyProfiles applies profiles to the repo's config.yaml; a dry run
+// computes the result without writing it.
+func (b *backend) ApplyProfiles(ctx context.Context, names []string, dryRun bool) (before, after map[string]any, err error) {
+	if before, err = b.ConfigValues(ctx); err != nil {
+		return nil, nil, err
+	}
+	var cfg Config
+	if dryRun {
+		cfg, err = DryRunProfiles(b.n.cfg.RepoDir, names...)
+	} else {
+		cfg, err = ApplyProfilesToRepo(b.n.cfg.RepoDir, names...)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err = ConfigValues(cfg)
+	return before, after, err
+}
+
+// Shutdown tells the daemon to stop the node (see ShutdownRequested).
+func (b *backend) Shutdown() error {
+	b.n.requestShutdown()
+	return nil
+}
+
+// Disconnect closes the connections to addr's peer: all of them, or, when
+// addr has a transport part, those to that address.
+func (b *backend) Disconnect(_ context.Context, addr ma.Multiaddr) error {
+	transport, id := libp2ppeer.SplitAddr(addr)
+	if id == "" {
+		return fmt.Errorf("%s: address must end in /p2p/<peer-id>", addr)
+	}
+	nw := b.n.host.Network()
+	if transport == nil {
+		if nw.Connectedness(id) != network.Connected {
+			return errors.New("not connected")
+		}
+		return nw.ClosePeer(id)
+	}
+	closed := false
+	for _, c := range nw.ConnsToPeer(id) {
+		if c.RemoteMultiaddr().Equal(transport) {
+			closed = true
+			if err := c.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	if !closed {
+		return fmt.Errorf("not connected at %s", transport)
+	}
+	return nil
+}
+
+// FindPeer returns the addresses the peerstore has for id, else asks the
+// DHT.
+func (b *backend) FindPeer(ctx context.Context, id libp2ppeer.ID) (libp2ppeer.AddrInfo, error) {
+	if addrs := b.n.host.Peerstore().Addrs(id); len(addrs) > 0 {
+		return libp2ppeer.AddrInfo{ID: id, Addrs: addrs}, nil
+	}
+	return b.n.routing.FindPeer(ctx, id)
+}
+
+// Provide announces c (with recursive, every block of its DAG) to the DHT
+// now, refusing blocks the store does not hold: announcing them would
+// send peers to a node that cannot serve them.
+func (b *backend) Provide(ctx context.Context, c cid.Cid, recursive bool) error {
+	keys, err := b.localDAG(ctx, c, recursive)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.n.routing.Provide(ctx, k, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// localDAG lists c and, with recursive, every block under it, from the
+// local store only.
+func (b *backend) localDAG(ctx context.Context, c cid.Cid, recursive bool) ([]cid.Cid, error) {
+	bs := b.n.content.BlockService().Blockstore()
+	has, err := bs.Has(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, fmt.Errorf("block %s not found locally, cannot provide", c)
+	}
+	if !recursive {
+		return []cid.Cid{c}, nil
+	}
+	dag := merkledag.NewDAGService(blockservice.New(bs, nil))
+	var keys []cid.Cid
+	seen := cid.NewSet()
+	err = merkledag.Walk(ctx, merkledag.GetLinksWithDAG(dag), c, func(k cid.Cid) bool {
+		if !seen.Visit(k) {
+			return false
+		}
+		keys = append(keys, k)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provide %s: walking its DAG locally: %w", c, err)
+	}
+	return keys, nil
+}
+
+// RemoveBlocks deletes blocks from the store, as block rm asks.
+func (b *backend) RemoveBlocks(ctx context.Context, cids []cid.Cid, each func(cid.Cid, error) error) error {
+	return b.n.content.RemoveBlocks(ctx, cids, each)
+}
+
+// VerifyPins checks every recursive pin's DAG in the local store.
+func (b *backend) VerifyPins(ctx context.Context, each func(shell.PinCheck) error) error {
+	return b.n.content.VerifyPins(ctx, func(p content.PinCheck) error {
+		out := shell.PinCheck{Cid: p.Cid}
+		for _, bad := range p.Bad {
+			out.Bad = append(out.Bad, shell.BadBlock{Cid: bad.Cid, Err: bad.Err.Error()})
+		}
+		return each(out)
+	})
+}
+
+var _ shell.BootstrapBackend = (*backend)(nil)
+
+// BootstrapPeers lists discovery.bootstrap from the repo's config.yaml.
+func (b *backend) BootstrapPeers(context.Context) ([]string, error) {
+	if b.n.cfg.RepoDir == "" {
+		return nil, errNoConfigFile
+	}
+	return BootstrapPeers(b.n.cfg.RepoDir)
+}
+
+// AddBootstrapPeers adds to discovery.bootstrap in the repo's config.yaml.
+func (b *backend) AddBootstrapPeers(_ context.Context, addrs []ma.Multiaddr) ([]string, error) {
+	if b.n.cfg.RepoDir == "" {
+		return nil, errNoConfigFile
+	}
+	return AddBootstrapPeers(b.n.cfg.RepoDir, addrs)
+}
+
+// RemoveBootstrapPeers removes from discovery.bootstrap in the repo's
+// config.yaml.
+func (b *backend) RemoveBootstrapPeers(_ context.Context, addrs []ma.Multiaddr, all bool) ([]string, error) {
+	if b.n.cfg.RepoDir == "" {
+		return nil, errNoConfigFile
+	}
+	return RemoveBootstrapPeers(b.n.cfg.RepoDir, addrs, all)
 }

@@ -42,6 +42,10 @@ type Node struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// shutdown closes when a client asks the node to stop (shutdown.go).
+	shutdown     chan struct{}
+	shutdownOnce sync.Once
 }
 
 // New builds and starts a node from cfg. If it fails half-way it closes
@@ -50,7 +54,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg}
+	n := &Node{cfg: cfg, shutdown: make(chan struct{})}
 	if err := n.start(ctx); err != nil {
 		return nil, errors.Join(err, n.Close())
 	}

@@ -69,6 +69,27 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"stats/bitswap":     s.statsBitswap,
 		"bitswap/stat":      s.statsBitswap, // Kubo's older path for stats/bitswap
 		"stats/fastpath":    s.statsFastPath,
+		// Kubo's config, bootstrap and shutdown (cmd_config.go,
+		// bootstrap.go, shutdown.go), and the rest of its swarm, routing,
+		// block, dag and pin trees.
+		"config":               s.config,
+		"config/show":          s.configShow,
+		"config/profile/apply": s.configProfileApply,
+		"bootstrap":            s.bootstrapList,
+		"bootstrap/list":       s.bootstrapList,
+		"bootstrap/add":        s.bootstrapAdd,
+		"bootstrap/rm":         s.bootstrapRm,
+		"bootstrap/rm/all":     s.bootstrapRmAll,
+		"shutdown":             s.shutdown,
+		"swarm/disconnect":     s.swarmDisconnect,
+		"routing/findpeer":     s.findPeer,
+		"dht/findpeer":         s.findPeer,
+		"routing/provide":      s.provide,
+		"dht/provide":          s.provide,
+		"block/rm":             s.blockRm,
+		"dag/get":              s.dagGet,
+		"dag/stat":             s.dagStat,
+		"pin/verify":           s.pinVerify,
 	}
 	// The gateway has a listener of its own (NewGateway); here /ipfs/ is
 	// refused before the API's middleware, whatever the method.

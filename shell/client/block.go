@@ -25,6 +25,9 @@ type BlockPutOptions struct {
 	MhType string // multihash name, e.g. "sha2-256"
 	MhLen  int    // digest length; 0 for the hash's default
 	Pin    bool
+	// AllowBig lifts the 1 MiB limit (to 64 MiB): peers may refuse the
+	// block, as Kubo's allow-big-block warns.
+	AllowBig bool
 }
 
 func (o BlockPutOptions) query() url.Values {
@@ -40,6 +43,9 @@ func (o BlockPutOptions) query() url.Values {
 	}
 	if o.Pin {
 		q.Set("pin", "true")
+	}
+	if o.AllowBig {
+		q.Set("allow-big-block", "true")
 	}
 	return q
 }
