@@ -64,5 +64,5 @@ func TestPrivateNetworkDaemons(t *testing.T) {
 		t.Errorf("cairn id does not report reachability:\n%s", id)
 	}
 	eventually(t, 20*time.Second, a.id, "addrs", "--repo", repoB)
-	eventually(t, 20*time.Second, a.id, "routing", "--repo", repoB, "lan")
+	eventually(t, 20*time.Second, a.id, "stats", "dht", "--repo", repoB, "lan")
 }

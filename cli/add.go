@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/ipfs/boxo/files"
+	"github.com/spf13/cobra"
 
 	"github.com/cairnnet/cairn/shell/client"
 )
@@ -16,70 +19,75 @@ import (
 type addFlags struct {
 	recursive, wrap, hidden bool
 	quiet, quieter          bool
+	progress                bool
 	noProgress              bool
 	cidVersion              int
-	rawLeaves               string
+	rawLeaves               bool
 	chunker                 string
 	pin, onlyHash           bool
 }
 
-func (a *addFlags) register(f *clientFlags) {
-	fs := f.fs
-	fs.BoolVar(&a.recursive, "r", false, "add a directory and everything in it")
-	fs.BoolVar(&a.recursive, "recursive", false, "same as -r")
-	fs.BoolVar(&a.wrap, "w", false, "wrap what is added in a directory, to keep its name")
-	fs.BoolVar(&a.wrap, "wrap-with-directory", false, "same as -w")
-	fs.BoolVar(&a.hidden, "H", false, "include files whose names start with a dot")
-	fs.BoolVar(&a.hidden, "hidden", false, "same as -H")
-	fs.BoolVar(&a.quiet, "q", false, "print only the CIDs")
-	fs.BoolVar(&a.quiet, "quiet", false, "same as -q; also hides the progress bar")
-	fs.BoolVar(&a.quieter, "Q", false, "print only the root's CID")
-	fs.BoolVar(&a.quieter, "quieter", false, "same as -Q")
-	fs.BoolVar(&a.noProgress, "no-progress", false, "hide the progress bar")
-	fs.IntVar(&a.cidVersion, "cid-version", -1, "CID version, 0 or 1; -1 keeps the node's default")
-	fs.StringVar(&a.rawLeaves, "raw-leaves", "", "true or false: store leaves as raw blocks (default: the node's)")
-	fs.StringVar(&a.chunker, "chunker", "", "size-<bytes>, rabin-<min>-<avg>-<max> or buzhash (default: the node's)")
-	fs.BoolVar(&a.pin, "pin", true, "pin what is added")
-	fs.BoolVar(&a.onlyHash, "only-hash", false, "compute the CIDs without storing anything")
+func newAddCmd() *cobra.Command {
+	var a addFlags
+	cmd := &cobra.Command{
+		Use:   "add PATH...",
+		Short: "Import files and directories; print their CIDs",
+		Long: `Import files (- for standard input) and, with -r, directories, as
+UnixFS DAGs; print "added <cid> <name>" for each entry as it is stored,
+the root last. What is added is pinned and announced unless --pin=false.
+
+The defaults follow IPIP-499's unixfs-v1-2025 profile (CIDv1, raw leaves,
+1 MiB chunks), as in config.yaml's content section, so the same bytes get
+the same CID as in Kubo run with that profile. A progress bar shows on a
+terminal; -q, -Q or --no-progress hide it.`,
+		Example: `  cairn add notes.txt
+  cairn add -rQ photos/
+  echo hello | cairn add -q -`,
+		Args: minArgs(1, "a FILE or DIR (or - for stdin)"),
+	}
+	o := printingFlags(cmd, 0)
+	f := cmd.Flags()
+	f.BoolVarP(&a.recursive, "recursive", "r", false, "add a directory and everything in it")
+	f.BoolVarP(&a.wrap, "wrap-with-directory", "w", false, "wrap what is added in a directory, to keep its name")
+	f.BoolVarP(&a.hidden, "hidden", "H", false, "include files whose names start with a dot")
+	f.BoolVarP(&a.quiet, "quiet", "q", false, "print only the CIDs; also hides the progress bar")
+	f.BoolVarP(&a.quieter, "quieter", "Q", false, "print only the root's CID")
+	f.BoolVarP(&a.progress, "progress", "p", true, "show the progress bar on a terminal")
+	f.BoolVar(&a.noProgress, "no-progress", false, "hide the progress bar")
+	f.IntVar(&a.cidVersion, "cid-version", -1, "CID version, 0 or 1; -1 keeps the node's default")
+	f.BoolVar(&a.rawLeaves, "raw-leaves", false, "store leaves as raw blocks (default: the node's content.raw_leaves)")
+	f.StringVarP(&a.chunker, "chunker", "s", "", "size-<bytes>, rabin-<min>-<avg>-<max> or buzhash (default: the node's)")
+	f.BoolVar(&a.pin, "pin", true, "pin what is added")
+	f.BoolVarP(&a.onlyHash, "only-hash", "n", false, "compute the CIDs without storing anything")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		asJSON, err := o.json()
+		if err != nil {
+			return err
+		}
+		return explain(runAdd(cmd.Context(), o, a, cmd.Flags().Changed("raw-leaves"), asJSON, args, cmd.OutOrStdout()))
+	}
+	return cmd
 }
 
-func (a *addFlags) options() (client.AddOptions, error) {
+func (a *addFlags) options(rawLeavesGiven bool) client.AddOptions {
 	opts := client.AddOptions{Chunker: a.chunker, NoPin: !a.pin, OnlyHash: a.onlyHash, Wrap: a.wrap}
 	if a.cidVersion >= 0 {
 		opts.CIDVersion = &a.cidVersion
 	}
-	switch a.rawLeaves {
-	case "":
-	case "true", "false":
-		raw := a.rawLeaves == "true"
-		opts.RawLeaves = &raw
-	default:
-		return opts, fmt.Errorf("%w: add: --raw-leaves takes true or false, not %q", errUsage, a.rawLeaves)
+	if rawLeavesGiven {
+		opts.RawLeaves = &a.rawLeaves
 	}
-	return opts, nil
+	return opts
 }
 
-func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
-	f := newClientFlags("add", 0)
-	var a addFlags
-	a.register(f)
-	pos, err := f.parse(args, stdout)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return fmt.Errorf("%w: add takes a FILE or DIR (or - for stdin)", errUsage)
-	}
-	opts, err := a.options()
-	if err != nil {
-		return err
-	}
-	entries, total, err := openInputs(pos, a.recursive, a.hidden)
+func runAdd(ctx context.Context, o *clientOpts, a addFlags, rawLeavesGiven, asJSON bool, args []string, stdout io.Writer) error {
+	opts := a.options(rawLeavesGiven)
+	entries, total, err := openInputs(args, a.recursive, a.hidden)
 	if err != nil {
 		return err
 	}
 	defer closeEntries(entries)
-	c, err := f.connect(f.timeout)
+	c, err := o.connect(o.timeout)
 	if err != nil {
 		return err
 	}
@@ -87,7 +95,8 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(entries) > 1 {
 		label = fmt.Sprintf("adding %d items", len(entries))
 	}
-	bar := newProgress(os.Stderr, a.quiet || a.quieter || a.noProgress, total >= 0, label)
+	quiet := a.quiet || a.quieter || a.noProgress || !a.progress
+	bar := newProgress(os.Stderr, quiet, total >= 0, label)
 	defer bar.Abort()
 	if total >= 0 {
 		// The body is a little larger (part headers): the bar tops out
@@ -100,16 +109,14 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		if !ev.Cid.Defined() || a.quieter {
 			return nil
 		}
-		return bar.Println(stdout, addedLine(ev.AddResult, a.quiet))
+		return bar.Println(stdout, addedLine(ev.AddResult, a.quiet, asJSON))
 	})
 	if err != nil {
 		return err
 	}
-	if err := bar.Done(); err != nil {
-		return err
-	}
+	bar.Done()
 	if a.quieter {
-		_, err = fmt.Fprintln(stdout, res.Cid)
+		_, err = fmt.Fprintln(stdout, addedLine(res, true, asJSON))
 	}
 	return err
 }
@@ -188,10 +195,14 @@ func openInput(path string, recursive, hidden bool) (files.Node, string, error) 
 	return nd, name, nil
 }
 
-// addedLine is how add reports an entry: Kubo's "added <cid> <name>", or
-// the CID alone with -q.
-func addedLine(res client.AddResult, quiet bool) string {
-	if quiet {
+// addedLine is how add reports an entry: Kubo's "added <cid> <name>",
+// the CID alone with -q, or Kubo's JSON object with --enc=json.
+func addedLine(res client.AddResult, quiet, asJSON bool) string {
+	switch {
+	case asJSON:
+		line, _ := json.Marshal(struct{ Name, Hash, Size string }{res.Name, res.Cid.String(), strconv.FormatUint(res.Size, 10)})
+		return string(line)
+	case quiet:
 		return res.Cid.String()
 	}
 	return fmt.Sprintf("added %s %s", res.Cid, res.Name)

@@ -1,99 +1,227 @@
-// Package cli is the cairn command line: it runs a Cairn peer and talks
-// to a running one.
-//
-//	cairn init [--repo DIR]         create a repo (identity, config, datastore)
-//	cairn daemon [flags]            run a peer in the foreground
-//	cairn add|cat|get|id|...        client commands, spoken to the daemon's shell
+// Package cli is the cairn command line: it runs a Cairn peer and talks to
+// a running one through its HTTP shell. The command tree is Kubo's (swarm,
+// routing, block, dag, pin, repo, stats, config, bootstrap...), built on
+// cobra: one file per command group.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 
-	"github.com/cairnnet/cairn/peer"
-	golog "github.com/ipfs/go-log/v2"
-)
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-// defaultConfig is the documented config.yaml, copied into each new repo;
-// Run sets it from what main embeds (go:embed cannot reach the root's file
-// from this package).
-var defaultConfig []byte
+	"github.com/cairnnet/cairn/peer"
+)
 
 // errUsage marks a command line that could not be understood (exit code 2).
 var errUsage = errors.New("usage")
 
-// Run executes one command line with config, the documented config.yaml,
-// as the default config of new repos, and returns the exit code.
-func Run(args []string, stdout, stderr io.Writer, config []byte) int {
-	defaultConfig = config
-	return run(args, stdout, stderr)
+// errNoCommand is `cairn` alone: the help went to stderr, nothing more to say.
+var errNoCommand = fmt.Errorf("%w: no command", errUsage)
+
+// usagef is a usage error: exit code 2.
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 }
 
-// run executes one command line and returns the exit code: 0 on success,
-// 1 when the command failed, 2 when it could not be understood.
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
+// Run executes one command line and returns the exit code: 0 on success,
+// 1 when the command failed, 2 when it could not be understood. config is
+// the documented config.yaml, copied into new repos (main embeds it: a
+// go:embed cannot reach a parent directory).
+func Run(args []string, stdout, stderr io.Writer, config []byte) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := dispatch(ctx, args[0], args[1:], stdout)
+	return run(ctx, args, stdout, stderr, config)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, config []byte) int {
+	root := newRoot(config)
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	// Errors before a command runs (flags, arguments, unknown commands)
+	// are usage errors; once it runs, only those it says so are.
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	err := root.ExecuteContext(ctx)
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "cairn: %v\n", err)
+	case errors.Is(err, errNoCommand):
 		return 2
-	default:
-		fmt.Fprintf(stderr, "cairn: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+	}
+	fmt.Fprintf(stderr, "cairn: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+	if started && !errors.Is(err, errUsage) {
 		return 1
 	}
+	return 2
 }
 
-func dispatch(ctx context.Context, name string, args []string, stdout io.Writer) error {
+// Command groups of the top-level help, as Kubo's.
+const (
+	groupBasic   = "basic"
+	groupData    = "data"
+	groupAdvance = "advanced"
+	groupNetwork = "network"
+	groupTool    = "tool"
+)
+
+// newRoot builds the whole command tree.
+func newRoot(config []byte) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cairn",
+		Short: "Cairn: a peer-to-peer content network node that speaks IPFS",
+		Long: `Cairn runs a peer of a content-addressed network (libp2p, Kademlia DHT,
+Bitswap, UnixFS) and talks to a running one through its HTTP shell, a
+subset of Kubo's RPC API. The commands follow Kubo's: ` + "`ipfs X`" + ` is ` + "`cairn X`" + `.
+
+Client commands find the daemon through <repo>/api (--repo, else
+$CAIRN_REPO, else ~/.cairn) or --api; set $CAIRN_API_TOKEN when the shell
+has an access_token.`,
+		Version:       peer.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			if err := cmd.Help(); err != nil {
+				return err
+			}
+			return errNoCommand
+		},
+	}
+	root.SetVersionTemplate("cairn version {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usagef("%s: %v (see `%s -h`)", commandName(c), err, c.CommandPath())
+	})
+	root.AddGroup(
+		&cobra.Group{ID: groupBasic, Title: "Basic commands:"},
+		&cobra.Group{ID: groupData, Title: "Data structure commands:"},
+		&cobra.Group{ID: groupAdvance, Title: "Advanced commands:"},
+		&cobra.Group{ID: groupNetwork, Title: "Network commands:"},
+		&cobra.Group{ID: groupTool, Title: "Tool commands:"},
+	)
+	root.SetHelpCommand(newHelpCmd())
+	root.SetHelpCommandGroupID(groupTool)
+	root.SetCompletionCommandGroupID(groupTool)
+	for _, group := range [][]*cobra.Command{
+		inGroup(groupBasic, newInitCmd(config), newAddCmd(), newCatCmd(), newGetCmd(), newLsCmd()),
+		inGroup(groupData, newBlockCmd(), newDagCmd(), newPinCmd()),
+		inGroup(groupAdvance, newDaemonCmd(config), newShutdownCmd(), newRepoCmd(), newStatsCmd()),
+		inGroup(groupNetwork, newIDCmd(), newBootstrapCmd(), newSwarmCmd(), newRoutingCmd()),
+		inGroup(groupTool, newConfigCmd(), newVersionCmd()),
+		oldNames(),
+	} {
+		root.AddCommand(group...)
+	}
+	root.SetGlobalNormalizationFunc(kuboFlagNames)
+	return root
+}
+
+// inGroup puts commands in a group of the top-level help.
+func inGroup(id string, cmds ...*cobra.Command) []*cobra.Command {
+	for _, c := range cmds {
+		c.GroupID = id
+	}
+	return cmds
+}
+
+// kuboFlagNames lets Kubo's spellings of shared flags stand for Cairn's.
+func kuboFlagNames(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 	switch name {
-	case "init":
-		return cmdInit(args, stdout)
-	case "daemon":
-		return cmdDaemon(ctx, args, stdout)
+	case "encoding":
+		name = "enc"
+	case "repo-dir":
+		name = "repo"
 	}
-	cmd, ok := clientCommands[name]
-	if !ok {
-		return fmt.Errorf("%w: unknown command %q (see `cairn help`)", errUsage, name)
-	}
-	return cmd.Run(ctx, args, stdout)
+	return pflag.NormalizedName(name)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: cairn <command> [flags]")
-	fmt.Fprintln(w, "  init [--repo DIR] [--private]     create a repo: identity, config.yaml, datastore (--private: and swarm.key)")
-	fmt.Fprintln(w, "  daemon [--repo DIR] [--listen MADDR]... [--bootstrap MADDR]... [--shell HOST:PORT] [--gateway HOST:PORT] [--no-mdns]")
-	fmt.Fprintln(w, "                                    run a peer in the foreground (initialises the repo if missing)")
-	names := make([]string, 0, len(clientCommands))
-	for n := range clientCommands {
-		names = append(names, n)
+// newHelpCmd is `cairn help [command]`; an unknown topic is a usage error,
+// where cobra's own help command prints the usage and exits 0.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Show the help of any command",
+		Long:  "Show the help of any command: `cairn help pin add` is `cairn pin add -h`.",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("no help topic %q (see `cairn help`)", strings.Join(args, " "))
+			}
+			return target.Help()
+		},
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %s\n", clientCommands[n].Usage)
+}
+
+// commandName is a command's path without "cairn ", for messages.
+func commandName(c *cobra.Command) string {
+	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+}
+
+// noArgs refuses positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s: unexpected argument %q (see `%s -h`)", commandName(cmd), args[0], cmd.CommandPath())
 	}
-	fmt.Fprintln(w, "The repo is --repo, else $CAIRN_REPO, else ~/.cairn.")
+	return nil
+}
+
+// exactArgs wants n arguments, described as what ("one CID").
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s, got %d arguments (see `%s -h`)", commandName(cmd), what, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// minArgs wants at least n arguments, described as what.
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("%s takes %s (see `%s -h`)", commandName(cmd), what, cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// newGroupCmd is a command that only holds subcommands (pin, repo...):
+// alone or with an unknown subcommand it is a usage error naming them.
+func newGroupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q (see `%s -h`)", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			names := make([]string, 0, len(subs))
+			for _, s := range cmd.Commands() {
+				if s.IsAvailableCommand() {
+					names = append(names, s.Name())
+				}
+			}
+			return usagef("%s needs a subcommand: %s (see `%s -h`)", commandName(cmd), strings.Join(names, ", "), cmd.CommandPath())
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
 }
 
 // defaultRepo is $CAIRN_REPO, else ~/.cairn.
@@ -108,132 +236,16 @@ func defaultRepo() string {
 	return filepath.Join(home, ".cairn")
 }
 
-func cmdInit(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("init", flag.ContinueOnError)
-	repo := fs.String("repo", defaultRepo(), "repo directory")
-	private := fs.Bool("private", false, "also generate swarm.key: a private network only peers holding the same key can join")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	id, err := initRepo(*repo)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "initialised repo %s\npeer id: %s\n", *repo, id)
-	if *private {
-		if err := peer.GenerateSwarmKey(*repo); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "private network: %s written; copy it into every peer's repo (listening on TCP only)\n", filepath.Join(*repo, peer.SwarmKeyFile))
-	}
-	return nil
+// repoFlag registers --repo on cmd; "" means defaultRepo, resolved when
+// the command runs (so that help does not print the user's home).
+func repoFlag(cmd *cobra.Command, repo *string, what string) {
+	cmd.Flags().StringVar(repo, "repo", "", what+" (default $CAIRN_REPO, else ~/.cairn)")
 }
 
-// initRepo writes identity and config, then creates the datastore by
-// starting and stopping an offline node on it, so a repo that init
-// reports as created is one a daemon can open.
-func initRepo(dir string) (string, error) {
-	id, err := peer.InitRepo(dir, defaultConfig)
-	if err != nil {
-		return "", err
+// repoOr is dir, or the default repo when dir is "".
+func repoOr(dir string) string {
+	if dir == "" {
+		return defaultRepo()
 	}
-	if err := peer.CreateDatastore(dir); err != nil {
-		return "", err
-	}
-	return id.String(), nil
-}
-
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func cmdDaemon(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
-	repo := fs.String("repo", defaultRepo(), "repo directory")
-	var listen, bootstrap multiFlag
-	fs.Var(&listen, "listen", "swarm multiaddr to listen on (repeatable; replaces swarm.listen)")
-	fs.Var(&bootstrap, "bootstrap", "bootstrap peer multiaddr (repeatable; replaces discovery.bootstrap)")
-	shellAddr := fs.String("shell", "", "HOST:PORT for the HTTP shell (replaces shell.address)")
-	gatewayAddr := fs.String("gateway", "", "HOST:PORT for the HTTP gateway (replaces gateway.address)")
-	noMDNS := fs.Bool("no-mdns", false, "switch mDNS off (discovery.mdns: false)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if !peer.IsRepo(*repo) {
-		if _, err := initRepo(*repo); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "initialised repo %s\n", *repo)
-	}
-	cfg, err := peer.LoadConfig(*repo)
-	if err != nil {
-		return err
-	}
-	if len(listen) > 0 {
-		cfg.Swarm.Listen = listen
-	}
-	if len(bootstrap) > 0 {
-		cfg.Discovery.Bootstrap = bootstrap
-	}
-	if *shellAddr != "" {
-		cfg.Shell.Address = *shellAddr
-	}
-	if *gatewayAddr != "" {
-		cfg.Gateway.Address = *gatewayAddr
-	}
-	if *noMDNS {
-		cfg.Discovery.MDNS = false
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	level, _ := peer.ParseLogLevel(cfg.Log.Level)
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	if level > slog.LevelDebug {
-		// boxo's provider logs every failed announcement at ERROR, which on
-		// a node with no DHT peers yet is every add; the reprovider
-		// announces the roots again once the DHT has peers (see
-		// `cairn stats provide`), and log.level: debug shows them all.
-		_ = golog.SetLogLevel("provider", "fatal")
-	}
-	return runDaemon(ctx, cfg, stdout)
-}
-
-func runDaemon(ctx context.Context, cfg peer.Config, stdout io.Writer) error {
-	node, err := peer.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	h := node.Host()
-	fmt.Fprintf(stdout, "peer id: %s\n", h.ID())
-	for _, a := range h.Addrs() {
-		fmt.Fprintf(stdout, "swarm listening on %s/p2p/%s\n", a, h.ID())
-	}
-	fmt.Fprintf(stdout, "shell listening on %s\n", node.ShellAddr())
-	fmt.Fprintf(stdout, "gateway listening on %s\n", node.GatewayAddr())
-	fmt.Fprintln(stdout, "daemon is ready")
-	<-ctx.Done()
-	fmt.Fprintln(stdout, "shutting down")
-	if err := node.Close(); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
-}
-
-// parseFlags parses flags wherever they stand among the arguments and
-// refuses stray positional ones.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: %s: unexpected argument %q", errUsage, fs.Name(), fs.Arg(0))
-	}
-	return nil
+	return dir
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,14 +19,6 @@ type progress struct {
 	p    *mpb.Progress
 	bar  *mpb.Bar
 	once sync.Once
-
-	mu      sync.Mutex
-	pending []pendingLine // lines printed while the bar runs
-}
-
-type pendingLine struct {
-	w    io.Writer
-	line string
 }
 
 // newProgress starts a bar labelled label on out, unless quiet or out is
@@ -65,31 +56,36 @@ func (pr *progress) SetCurrent(n int64) {
 	}
 }
 
-// Println writes line to w, after the bar is done if it is running, so
-// that the command's output and the bar do not garble each other.
+// Println writes line to w at once. While the bar runs and w is a
+// terminal too, the line goes through mpb, which prints it above the bar,
+// so that the two never garble each other; redirected output is written
+// directly.
 func (pr *progress) Println(w io.Writer, line string) error {
-	if pr.bar != nil {
-		pr.mu.Lock()
-		defer pr.mu.Unlock()
-		if pr.pending != nil || !pr.bar.AbortedOrCompleted() {
-			pr.pending = append(pr.pending, pendingLine{w, line})
+	if pr.bar != nil && isTerminal(w) {
+		if _, err := pr.p.Write([]byte(line + "\n")); err == nil {
 			return nil
 		}
+		// The bar is done: nothing left to print above.
 	}
 	_, err := io.WriteString(w, line+"\n")
 	return err
 }
 
-// Done completes the bar and prints the lines held back; Abort removes
-// it. Either may be called several times; the first call wins.
-func (pr *progress) Done() error { return pr.end(false) }
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// Done completes the bar; Abort removes it. Either may be called several
+// times; the first call wins.
+func (pr *progress) Done() { pr.end(false) }
 
 // Abort stops the bar where it is, as when the command failed.
-func (pr *progress) Abort() error { return pr.end(true) }
+func (pr *progress) Abort() { pr.end(true) }
 
-func (pr *progress) end(abort bool) error {
+func (pr *progress) end(abort bool) {
 	if pr.bar == nil {
-		return nil
+		return
 	}
 	pr.once.Do(func() {
 		if abort {
@@ -99,25 +95,4 @@ func (pr *progress) end(abort bool) error {
 		}
 		pr.p.Wait()
 	})
-	pr.mu.Lock()
-	lines := pr.pending
-	pr.pending = nil
-	pr.mu.Unlock()
-	var sb strings.Builder
-	var w io.Writer
-	for _, l := range lines {
-		if w != nil && l.w != w {
-			if _, err := io.WriteString(w, sb.String()); err != nil {
-				return err
-			}
-			sb.Reset()
-		}
-		w = l.w
-		sb.WriteString(l.line + "\n")
-	}
-	if w == nil {
-		return nil
-	}
-	_, err := io.WriteString(w, sb.String())
-	return err
 }

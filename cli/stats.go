@@ -2,42 +2,63 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cairnnet/cairn/shell/client"
 )
 
-// statPrinters are the statistics `cairn stats` shows, each fetched from
-// the daemon and printed; verbose is -v.
-var statPrinters = map[string]func(ctx context.Context, c *client.Client, stdout io.Writer, verbose bool) error{
-	"provide":  printProvideStats,
-	"bitswap":  printBitswapStats,
-	"fastpath": printFastPathStats,
+func newStatsCmd() *cobra.Command {
+	return newGroupCmd("stats", "Counters: bandwidth, DHT, providing, Bitswap, fast path",
+		`Counters the daemon keeps: the DHT routing tables, reproviding, Bitswap
+and the fast path.`,
+		newStatsBWCmd(), newStatsDHTCmd("dht"),
+		newStatsCmdOf("provide", "Show reproviding: announcements, timing, strategy", "stats/provide", printProvideStats),
+		newStatsCmdOf("bitswap", "Show Kubo's Bitswap counters (-v: partners)", "stats/bitswap", printBitswapStats),
+		newStatsCmdOf("fastpath", "Show fast-path fetches, fallbacks and bytes", "stats/fastpath", printFastPathStats))
 }
 
-// runStats dispatches `cairn stats provide|bitswap|fastpath`.
-func runStats(ctx context.Context, args []string, stdout io.Writer) error {
-	f := newClientFlags("stats", defaultClientTimeout)
-	verbose := f.fs.Bool("v", false, "bitswap: list the partners too")
-	pos, err := f.parse(args, stdout)
-	if err != nil {
-		return err
+// newStatsCmdOf is one statistic fetched from the daemon and printed;
+// verbose is -v.
+func newStatsCmdOf(use, short, endpoint string, show func(context.Context, *client.Client, io.Writer, bool) error) *cobra.Command {
+	var verbose bool
+	cmd := &cobra.Command{Use: use, Short: short, Args: noArgs}
+	o := printingFlags(cmd, defaultClientTimeout)
+	if use == "bitswap" {
+		cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list the partners too")
 	}
-	var show func(context.Context, *client.Client, io.Writer, bool) error
-	if len(pos) == 1 {
-		show = statPrinters[pos[0]]
+	cmd.RunE = o.run(func(ctx context.Context, c *client.Client, _ []string, out io.Writer) error {
+		if asJSON, _ := o.json(); asJSON {
+			return printJSON(ctx, c, endpoint, nil, out)
+		}
+		return show(ctx, c, out, verbose)
+	})
+	return cmd
+}
+
+// newStatsBWCmd is Kubo's stats bw, which needs libp2p's bandwidth
+// counter: the host runs without one (metrics are off until Cairn serves
+// them), so it says so rather than print zeros.
+func newStatsBWCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bw",
+		Short: "Bandwidth counters (not yet: the host keeps none)",
+		Long: `Kubo's bandwidth counters. Not yet in Cairn: the libp2p host runs
+without a bandwidth counter, so there is nothing to show; the fast path's
+and Bitswap's byte counts are in ` + "`stats fastpath`" + ` and ` + "`stats bitswap`" + `.`,
+		Args: noArgs,
 	}
-	if show == nil {
-		return fmt.Errorf("%w: stats takes one statistic, provide, bitswap or fastpath; got %q", errUsage, pos)
+	clientFlags(cmd, defaultClientTimeout)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		return errors.New("stats bw: not yet: the node keeps no bandwidth counter (see `cairn stats bitswap` and `cairn stats fastpath` for bytes moved)")
 	}
-	c, err := f.connect(f.timeout)
-	if err != nil {
-		return err
-	}
-	return show(ctx, c, stdout, *verbose)
+	return cmd
 }
 
 // printProvideStats prints Kubo's four lines of `ipfs stats provide`, then
@@ -111,15 +132,68 @@ func printFastPathStats(ctx context.Context, c *client.Client, stdout io.Writer,
 	return tw.Flush()
 }
 
-// errWriter keeps the first error of a run of writes, for the caller to
-// check once.
-type errWriter struct {
-	w   io.Writer
-	err error
+// newStatsDHTCmd prints the DHT routing tables bucket by bucket: each
+// peer, whether it is connected, and how long ago it was last useful.
+func newStatsDHTCmd(use string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use + " [lan|wan]...",
+		Short: "Show the DHT routing tables",
+		Long: `Show the DHT routing tables, the LAN's and the WAN's (or those named),
+bucket by bucket: each peer, whether it is connected, when it was last
+useful, and its agent.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			for _, n := range args {
+				if n != "lan" && n != "wan" {
+					return usagef("%s: unknown table %q (lan or wan)", commandName(cmd), n)
+				}
+			}
+			return nil
+		},
+	}
+	o := printingFlags(cmd, defaultClientTimeout)
+	cmd.RunE = o.run(func(ctx context.Context, c *client.Client, args []string, out io.Writer) error {
+		if asJSON, _ := o.json(); asJSON {
+			return printJSON(ctx, c, "stats/dht", argValues(args...), out)
+		}
+		tables, err := c.RoutingTables(ctx, args...)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(out, formatRoutingTables(tables, time.Now()))
+		return err
+	})
+	return cmd
 }
 
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+func formatRoutingTables(tables []client.RoutingTable, now time.Time) string {
+	var b strings.Builder
+	for _, t := range tables {
+		total := 0
+		for _, bucket := range t.Buckets {
+			total += len(bucket)
+		}
+		fmt.Fprintf(&b, "%s: %d peers in %d buckets\n", t.Name, total, len(t.Buckets))
+		for i, bucket := range t.Buckets {
+			if len(bucket) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "  bucket %d: %d peers\n", i, len(bucket))
+			for _, p := range bucket {
+				state := "not connected"
+				if p.Connected {
+					state = "connected"
+				}
+				fmt.Fprintf(&b, "    %s  %s  last useful %s  %s\n", p.ID, state, ago(p.LastUsefulAt, now), p.AgentVersion)
+			}
+		}
 	}
+	return b.String()
+}
+
+// ago says how long before now t was, to the second, or "never".
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return now.Sub(t).Truncate(time.Second).String() + " ago"
 }
