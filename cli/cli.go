@@ -159,6 +159,10 @@ func newHelpCmd() *cobra.Command {
 			if err != nil || len(rest) > 0 {
 				return usagef("no help topic %q (see `cairn help`)", strings.Join(args, " "))
 			}
+			// Flags cobra adds only when a command runs, so that the help
+			// lists them as -h does.
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
 			return target.Help()
 		},
 	}

@@ -92,6 +92,15 @@ Go versions.`,
 	f.BoolVarP(&number, "number", "n", false, "show only the version number")
 	f.BoolVar(&commit, "commit", false, "append the commit to the version number")
 	f.StringVar(&enc, "enc", "text", "output encoding: text or json")
+	// Kubo's global options, which scripts pass to every command; version
+	// needs none of them, and ignores them as Kubo's does.
+	var ignored clientOpts
+	f.StringVar(&ignored.api, "api", "", "")
+	f.StringVar(&ignored.repo, "repo", "", "")
+	f.DurationVar(&ignored.timeout, "timeout", 0, "")
+	for _, name := range []string{"api", "repo", "timeout"} {
+		_ = f.MarkHidden(name)
+	}
 	return cmd
 }
 

@@ -190,7 +190,7 @@ func TestKuboCLIOnCairn(t *testing.T) {
 	// ("Command not found") promptly, and the daemon must live on.
 	t.Run("unserved_endpoints", func(t *testing.T) {
 		for _, args := range [][]string{
-			{"name", "resolve"}, {"files", "ls"}, {"key", "list"}, {"pubsub", "ls"}, {"config", "show"},
+			{"name", "resolve"}, {"files", "ls"}, {"key", "list"}, {"pubsub", "ls"}, {"stats", "repo"},
 		} {
 			start := time.Now()
 			_, errOut, code := cli.run(t, args...)
