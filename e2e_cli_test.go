@@ -38,7 +38,9 @@ func TestKuboCommandsOnDaemons(t *testing.T) {
 	if st.UniqueBlocks != 4 || st.TotalSize < len(data) {
 		t.Fatalf("dag stat of a 3 MiB file in 1 MiB chunks: %+v", st)
 	}
-	var node struct{ Links []struct{ Hash map[string]string } }
+	var node struct {
+		Links []struct{ Hash map[string]string }
+	}
 	if err := json.Unmarshal([]byte(cairnOK(t, "dag", "get", "--repo", a.repo, root)), &node); err != nil || len(node.Links) != 3 {
 		t.Fatalf("dag get: %+v, %v", node, err)
 	}
