@@ -86,6 +86,7 @@ var profiles = map[string]Profile{
 			return []ConfigSetting{
 				{Key: "swarm.listen", Value: []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}},
 				{Key: "shell.address", Value: "127.0.0.1:0"},
+				{Key: "gateway.address", Value: "127.0.0.1:0"},
 				{Key: "discovery.bootstrap", Value: []string{}},
 				{Key: "discovery.mdns", Value: false},
 				{Key: "reachability.port_mapping", Value: false},

@@ -64,13 +64,13 @@ func TestProfilesAppliedInPlace(t *testing.T) {
 		}},
 		{[]string{"randomports"}, func(t *testing.T, c Config) {
 			want := []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1", "/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1"}
-			if !slices.Equal(c.Swarm.Listen, want) || c.Shell.Address != DefaultShellAddr {
+			if !slices.Equal(c.Swarm.Listen, want) || c.Shell.Address != DefaultShellAddr || c.Gateway.Address != DefaultGatewayAddr {
 				t.Errorf("listen %v, shell %s", c.Swarm.Listen, c.Shell.Address)
 			}
 		}},
 		{[]string{"test"}, func(t *testing.T, c Config) {
 			if !slices.Equal(c.Swarm.Listen, []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}) ||
-				c.Shell.Address != "127.0.0.1:0" || len(c.Discovery.Bootstrap) != 0 || c.Discovery.MDNS || c.Reachability.PortMapping {
+				c.Shell.Address != "127.0.0.1:0" || c.Gateway.Address != "127.0.0.1:0" || len(c.Discovery.Bootstrap) != 0 || c.Discovery.MDNS || c.Reachability.PortMapping {
 				t.Errorf("%+v", c)
 			}
 		}},
