@@ -1,11 +1,13 @@
 package content
 
 import (
+	"io"
 	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
 
 	flatfs "github.com/ipfs/go-ds-flatfs"
-	"io"
-	"testing"
 
 	"github.com/cairnnet/cairn/internal/p2ptest"
 	"github.com/ipfs/boxo/files"
@@ -55,6 +57,7 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 	}
 	routing.waitAnnounced(b, res.Cid)
 	b.SetBytes(size)
+	var use usage
 	for b.Loop() {
 		b.StopTimer()
 		hB := benchHost(b)
@@ -63,6 +66,7 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 			p2ptest.ConnectIdentified(b, hB, hA)
 		}
 		b.StartTimer()
+		before := takeUsage(b)
 		nd, err := fetcher.Node(b.Context(), res.Cid)
 		if err != nil {
 			b.Fatal(err)
@@ -72,6 +76,7 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 			b.Fatalf("read %d of %d bytes: %v", n, size, err)
 		}
 		b.StopTimer()
+		use.add(takeUsage(b).minus(before))
 		if st, err := fetcher.bswap.Stat(); err != nil || (fast && st.BlocksReceived > 0) {
 			b.Fatalf("fast path not used: %d blocks through Bitswap (%v)", st.BlocksReceived, err)
 		}
@@ -79,6 +84,33 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 		hB.Close()
 		b.StartTimer()
 	}
+	use.report(b, size*int64(b.N))
+}
+
+// usage is the CPU time and minor page faults the process has taken:
+// the whole fetch, both peers, runs in it.
+type usage struct {
+	cpu    time.Duration
+	faults int64
+}
+
+func takeUsage(b *testing.B) usage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return usage{time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Minflt}
+}
+
+func (u usage) minus(o usage) usage { return usage{u.cpu - o.cpu, u.faults - o.faults} }
+
+func (u *usage) add(o usage) { u.cpu += o.cpu; u.faults += o.faults }
+
+// report gives CPU-seconds and page faults per GiB moved.
+func (u usage) report(b *testing.B, bytes int64) {
+	gib := float64(bytes) / (1 << 30)
+	b.ReportMetric(u.cpu.Seconds()/gib, "cpu-s/GiB")
+	b.ReportMetric(float64(u.faults)/gib, "faults/GiB")
 }
 
 // openBenchStore opens a datastore on disk, with blocks in packs or, as a

@@ -24,6 +24,14 @@ var errNoGateway = errors.New("peer serves no trustless gateway")
 // maxMeta bounds a peer's well-known protocol list.
 const maxMeta = 64 << 10
 
+// maxHeaderBytes bounds a response's status line and headers. A gateway's
+// come to a few hundred bytes; a peer sending an endless header must not
+// make the client hold it all.
+const maxHeaderBytes = 64 << 10
+
+// errHeaderTooLarge is a response whose header exceeds maxHeaderBytes.
+var errHeaderTooLarge = fmt.Errorf("response header over %d bytes", maxHeaderBytes)
+
 // client makes HTTP requests to peers over libp2p streams. It opens each
 // stream itself rather than through libp2phttp's round tripper so that a
 // cancelled request resets its stream at once, whether it is waiting for
@@ -160,15 +168,39 @@ func (c *client) do(ctx context.Context, p peer.ID, path, accept string) (*http.
 	if err := s.CloseWrite(); err != nil {
 		return fail(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(s, 64<<10), req)
+	// Until the header is read, the stream gives at most maxHeaderBytes
+	// (read ahead into the buffer counts too, so the bound is on the
+	// bytes taken from the peer, header first).
+	lim := &headerLimit{r: s, left: maxHeaderBytes}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(lim, 64<<10), req)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
 		return fail(err)
 	}
+	lim.left = -1
 	resp.Body = &streamBody{ReadCloser: resp.Body, s: s, stop: stop}
 	return resp, nil
+}
+
+// headerLimit is a reader that fails with errHeaderTooLarge after left
+// bytes; left < 0 is no limit.
+type headerLimit struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *headerLimit) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return l.r.Read(p)
+	}
+	if l.left == 0 {
+		return 0, errHeaderTooLarge
+	}
+	n, err := l.r.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	return n, err
 }
 
 // streamBody closes the stream with the body. A body not read to its end

@@ -39,7 +39,10 @@ import (
 const ProtocolID protocol.ID = "/ipfs/gateway"
 
 // serveTimeout bounds how long the server waits for a block it is about to
-// send. It serves only what it holds, so the wait is a disk read.
+// send (it serves only what it holds, so the wait is a disk read), for a
+// request's header, and for a peer to take the next bytes of a response:
+// a peer that stops reading must not hold the serving goroutine and its
+// buffers.
 const serveTimeout = 10 * time.Second
 
 // Server serves the blocks a node holds to its peers as a trustless
@@ -58,12 +61,19 @@ type Server struct {
 	err  error
 	once sync.Once
 
-	served atomic.Uint64 // response bytes sent (stats.go)
+	served   atomic.Uint64 // response bytes sent (stats.go)
+	inflight atomic.Int64  // requests being answered
 }
 
 // NewServer starts serving local, a block service that reads the node's
 // store without an exchange, to peers of h, until Close.
 func NewServer(h host.Host, local blockservice.BlockService) (*Server, error) {
+	return newServer(h, local, serveTimeout)
+}
+
+// newServer is NewServer with writeIdle, how long one write to a peer may
+// wait for it to read.
+func newServer(h host.Host, local blockservice.BlockService, writeIdle time.Duration) (*Server, error) {
 	backend, err := trustless.NewBackend(local)
 	if err != nil {
 		return nil, fmt.Errorf("fastpath: %w", err)
@@ -86,7 +96,9 @@ func NewServer(h host.Host, local blockservice.BlockService) (*Server, error) {
 	mux.Handle(libp2phttp.WellKnownProtocols, &wk)
 	// Only content is counted as served, not the protocol list.
 	mux.Handle("/ipfs/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw := countingWriter{w, &s.served}
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		cw := &countingWriter{ResponseWriter: w, n: &s.served, rc: http.NewResponseController(w), idle: writeIdle}
 		if c, ok := rawBlockCID(r); ok && serveRawBlock(cw, r, local, c) {
 			return
 		}

@@ -3,6 +3,7 @@ package fastpath
 import (
 	"net/http"
 	"sync/atomic"
+	"time"
 )
 
 // Stats counts the fast path's work since the node started. The counters
@@ -63,25 +64,44 @@ func (f *Fetcher) Stats() Stats {
 // BytesServed returns the response bytes the Server has sent to peers.
 func (s *Server) BytesServed() uint64 { return s.served.Load() }
 
-// countingWriter adds the bytes of a response's body to n.
+// countingWriter adds the bytes of a response's body to n, and gives each
+// write idle time to complete: a peer that takes nothing for that long
+// fails the write, which ends the response.
 type countingWriter struct {
 	http.ResponseWriter
-	n *atomic.Uint64
+	n    *atomic.Uint64
+	rc   *http.ResponseController
+	idle time.Duration
+	set  time.Time // when the deadline was last moved
 }
 
-func (w countingWriter) Write(p []byte) (int, error) {
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.extend()
 	n, err := w.ResponseWriter.Write(p)
 	w.n.Add(uint64(n))
 	return n, err
 }
 
+// extend moves the write deadline to idle from now. It is moved at most
+// every idle/8, so a CAR of many small blocks does not pay for it on
+// every write; the deadline is then between 7/8 and all of idle away.
+func (w *countingWriter) extend() {
+	now := time.Now()
+	if now.Sub(w.set) < w.idle/8 {
+		return
+	}
+	w.set = now
+	_ = w.rc.SetWriteDeadline(now.Add(w.idle))
+}
+
 // Flush keeps streamed CARs flowing: boxo's gateway flushes through
 // http.Flusher.
-func (w countingWriter) Flush() {
+func (w *countingWriter) Flush() {
+	w.extend()
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
 // Unwrap lets http.ResponseController reach the stream's writer.
-func (w countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
