@@ -79,6 +79,7 @@ type Fetcher struct {
 	client *client
 	opts   Options
 	stats  fetchCounters // stats.go
+	scores *scores       // peers that stalled or sent bad blocks (score.go)
 }
 
 // NewFetcher returns a Fetcher that asks the peers h is connected to. It
@@ -86,7 +87,7 @@ type Fetcher struct {
 // when the peer connects: a node with many peers would otherwise send a
 // request to each, and the first probe does not wait for it (see probe).
 func NewFetcher(h host.Host, opts Options) (*Fetcher, error) {
-	return &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults()}, nil
+	return &Fetcher{host: h, client: newClient(h), opts: opts.withDefaults(), scores: newScores(time.Now)}, nil
 }
 
 // Close releases nothing today; jobs are closed by their callers.
@@ -193,7 +194,8 @@ collect:
 }
 
 // candidates are connected peers that offer HTTP over libp2p, at most
-// MaxPeers of them, in random order so that load spreads. A peer connected
+// MaxPeers of them, in random order so that load spreads, except that
+// peers that stalled or sent bad blocks lately come last. A peer connected
 // a moment ago may not have told its protocols yet: identify is waited for
 // (until ctx ends), or the first fetch after a connect would always go to
 // Bitswap.
@@ -206,6 +208,7 @@ func (f *Fetcher) candidates(ctx context.Context) []peer.ID {
 		}
 	}
 	rand.Shuffle(len(out), func(i, k int) { out[i], out[k] = out[k], out[i] })
+	f.scores.rank(out)
 	return out[:min(len(out), f.opts.MaxPeers)]
 }
 

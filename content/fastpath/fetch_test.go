@@ -65,8 +65,10 @@ func TestFetchSplitsAcrossPeers(t *testing.T) {
 		}
 		total += got
 	}
-	// Ranges are cut on leaf boundaries: no leaf comes twice.
-	if total > int64(len(f.data))+256<<10 {
+	// Ranges are cut on leaf boundaries, so a leaf comes twice only as a
+	// copy near the end (endgame): at most one per idle peer, of a span
+	// too small to halve.
+	if total > int64(len(f.data))+int64(len(providers)-1)*2*stealMin+256<<10 {
 		t.Errorf("%d bytes received for a %d-byte file", total, len(f.data))
 	}
 }
@@ -269,9 +271,9 @@ func TestFetchFailsOverFromBadPeers(t *testing.T) {
 			if got := b.readLocal(t, f.root); !bytes.Equal(got, f.data) {
 				t.Fatal("fetched file differs")
 			}
-			if j.peers[bad.ID()] {
-				t.Fatal("the bad peer was not dropped")
-			}
+			// The bad peer may be dropped, overtaken near the end,
+			// or not needed at all when the honest peer's copy
+			// wins first; what it sent is never stored.
 			b.onlyGoodBlocks(t, f.bs)
 
 			alone := newFetcher(t, opts)
@@ -279,6 +281,12 @@ func TestFetchFailsOverFromBadPeers(t *testing.T) {
 			j = alone.fetch(t, f.root)
 			if j.Err() == nil {
 				t.Fatal("fetch from the bad peer alone succeeded")
+			}
+			if j.peers[bad.ID()] {
+				t.Fatal("the bad peer was not dropped")
+			}
+			if !alone.scores.isPenalized(bad.ID()) {
+				t.Fatalf("the bad peer's penalty is %.2f", alone.scores.penalty(bad.ID()))
 			}
 			alone.onlyGoodBlocks(t, f.bs)
 		})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,13 +40,23 @@ const (
 // when next > to.
 type span struct {
 	next, to int64
-	busy     bool // a peer is streaming it
 	// whole is the entire DAG under the root (dag-scope=all), done when
-	// next > to as for a range; it is never split.
+	// next > to as for a range; it is never split nor copied.
 	whole bool
+	// runs are the streams fetching the span: one, or near the end of
+	// the fetch two, the second a copy (endgame).
+	runs []*run
 }
 
 func (s *span) left() int64 { return s.to - s.next + 1 }
+func (s *span) done() bool  { return s.next > s.to }
+
+// run is one stream fetching a span.
+type run struct {
+	p      peer.ID
+	copy   bool // joined a span another stream was fetching
+	cancel context.CancelCauseFunc
+}
 
 // Job is one file being fetched from peers. Its methods are safe for
 // concurrent use.
@@ -75,22 +86,28 @@ type Job struct {
 	recentN int                      // bytes in recent
 	peers   map[peer.ID]bool         // joined; false once failed
 	got     map[peer.ID]int64        // verified block bytes from each peer
-	workers int
-	started bool
-	over    bool
-	err     error
-	ended   chan struct{}
-	begun   time.Time
+	owned   map[peer.ID]int          // spans each peer took as its own
+	// unclaimed are the peers in good standing that have not claimed a
+	// span yet: penalized peers wait for them (see claim).
+	unclaimed map[peer.ID]bool
+	workers   int
+	started   bool
+	over      bool
+	err       error
+	ended     chan struct{}
+	begun     time.Time
 }
 
 func newJob(ctx context.Context, f *Fetcher, root cid.Cid, store Store) *Job {
 	j := &Job{
 		f: f, root: root, store: store,
-		changed: make(chan struct{}),
-		have:    make(map[cid.Cid]struct{}),
-		peers:   make(map[peer.ID]bool),
-		got:     make(map[peer.ID]int64),
-		ended:   make(chan struct{}),
+		changed:   make(chan struct{}),
+		have:      make(map[cid.Cid]struct{}),
+		peers:     make(map[peer.ID]bool),
+		got:       make(map[peer.ID]int64),
+		owned:     make(map[peer.ID]int),
+		ended:     make(chan struct{}),
+		unclaimed: make(map[peer.ID]bool),
 	}
 	j.begun = time.Now()
 	j.ctx, j.stop = context.WithCancel(ctx)
@@ -131,18 +148,24 @@ func (j *Job) write() {
 }
 
 // keep makes a verified block available to readers at once and queues it
-// for the store.
-func (j *Job) keep(ctx context.Context, b blocks.Block) error {
+// for the store. A block the job has already is dropped (fresh is
+// false): near the end, two peers may send the same one, and the first
+// copy verified wins.
+func (j *Job) keep(ctx context.Context, b blocks.Block) (fresh bool, err error) {
 	j.mu.Lock()
+	if _, ok := j.have[b.Cid()]; ok {
+		j.mu.Unlock()
+		return false, nil
+	}
 	j.have[b.Cid()] = struct{}{}
 	j.mem[b.Cid()] = b
 	j.broadcastLocked()
 	j.mu.Unlock()
 	select {
 	case j.queue <- b:
-		return nil
+		return true, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return true, ctx.Err()
 	}
 }
 
@@ -167,7 +190,7 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 		return err
 	}
 	// From memory at once, for the time to first byte; stored behind.
-	if err := j.keep(j.ctx, b); err != nil {
+	if _, err := j.keep(j.ctx, b); err != nil {
 		return fmt.Errorf("root %s: %w", j.root, err)
 	}
 	j.mu.Lock()
@@ -203,6 +226,9 @@ func (j *Job) addPeer(p peer.ID) {
 		return
 	}
 	j.peers[p] = true
+	if !j.f.scores.isPenalized(p) {
+		j.unclaimed[p] = true
+	}
 	j.workers++
 	j.wg.Go(func() { j.work(p) })
 }
@@ -305,7 +331,7 @@ func (j *Job) finishIfDone() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, s := range j.spans {
-		if s.next <= s.to {
+		if !s.done() {
 			return
 		}
 	}
@@ -315,13 +341,13 @@ func (j *Job) finishIfDone() {
 // work streams spans from p until none is left or p fails.
 func (j *Job) work(p peer.ID) {
 	for {
-		s := j.claim()
+		r, s := j.claim(p)
 		if s == nil {
 			j.leave(p, nil)
 			return
 		}
-		err := j.stream(p, s)
-		j.release(s)
+		err := j.stream(r, s)
+		j.release(r, s)
 		if err != nil {
 			if j.ctx.Err() != nil {
 				// The job was stopped (its read is over): not the
@@ -335,61 +361,113 @@ func (j *Job) work(p peer.ID) {
 	}
 }
 
-// claim returns a span for a peer to stream: the first one nobody is
-// streaming, else the second half of the largest one being streamed.
-// It waits while the only spans left are busy and too small to halve,
-// since their peers may still fail; nil means nothing is left.
-func (j *Job) claim() *span {
+// claim returns a span for p to stream, and the run that streams it:
+//   - the first span nobody streams;
+//   - else the second half of the largest span one peer streams, cut on
+//     an alignment boundary, while each half keeps stealMin bytes;
+//   - else, near the end (every span left is streamed and too small to
+//     halve), a copy of the largest span one peer streams: its peer may
+//     be stalling, and the first verified copy of each block wins.
+//
+// A penalized peer takes nothing before every peer in good standing has
+// claimed once, and takes no half of another peer's span: it is tried
+// last. claim waits while there is nothing to take, since the peers
+// streaming may still fail; nil means nothing is left.
+func (j *Job) claim(p peer.ID) (*run, *span) {
+	bad := j.f.scores.isPenalized(p)
 	for {
 		j.mu.Lock()
 		if j.over {
 			j.mu.Unlock()
-			return nil
+			return nil, nil
 		}
-		var largest *span
-		for _, s := range j.spans {
-			if s.next > s.to {
-				continue
-			}
-			if !s.busy {
-				s.busy = true
-				j.mu.Unlock()
-				return s
-			}
-			if largest == nil || s.left() > largest.left() {
-				largest = s
-			}
-		}
-		if largest == nil {
+		s, copy, open := j.pickLocked(bad)
+		if !open {
 			j.mu.Unlock()
-			return nil
+			return nil, nil
 		}
-		if largest.left() >= 2*stealMin {
-			mid := (largest.next + largest.left()/2) / alignment * alignment
-			if mid > largest.next && mid <= largest.to {
-				half := &span{next: mid, to: largest.to, busy: true}
-				largest.to = mid - 1
-				j.spans = append(j.spans, half)
-				j.mu.Unlock()
-				return half
+		if s != nil {
+			r := &run{p: p, copy: copy}
+			s.runs = append(s.runs, r)
+			if !copy {
+				j.owned[p]++
 			}
+			delete(j.unclaimed, p)
+			j.broadcastLocked()
+			j.mu.Unlock()
+			return r, s
 		}
 		ch := j.changed
 		j.mu.Unlock()
 		select {
 		case <-ch:
 		case <-j.ctx.Done():
-			return nil
+			return nil, nil
 		}
 	}
 }
 
-// release hands s back, done or not, for another claim.
-func (j *Job) release(s *span) {
+// pickLocked is claim's choice: a span and whether it is a copy; nil
+// when there is nothing to take now, and open false when no span is left.
+func (j *Job) pickLocked(bad bool) (s *span, copy, open bool) {
+	var largest *span
+	for _, sp := range j.spans {
+		if sp.done() {
+			continue
+		}
+		open = true
+		if len(sp.runs) == 0 && !(bad && len(j.unclaimed) > 0) {
+			return sp, false, true
+		}
+		if len(sp.runs) == 1 && !sp.whole && (largest == nil || sp.left() > largest.left()) {
+			largest = sp
+		}
+	}
+	if largest == nil || (bad && len(j.unclaimed) > 0) {
+		return nil, false, open
+	}
+	if largest.left() >= 2*stealMin {
+		if bad {
+			return nil, false, open
+		}
+		mid := (largest.next + largest.left()/2) / alignment * alignment
+		if mid > largest.next && mid <= largest.to {
+			half := &span{next: mid, to: largest.to}
+			largest.to = mid - 1
+			j.spans = append(j.spans, half)
+			return half, false, true
+		}
+	}
+	if largest.left() >= 2*stealMin {
+		return nil, false, open
+	}
+	return largest, true, true
+}
+
+// release takes r off s, done or not, for another claim.
+func (j *Job) release(r *run, s *span) {
 	j.mu.Lock()
-	s.busy = false
+	s.runs = slices.DeleteFunc(s.runs, func(o *run) bool { return o == r })
 	j.broadcastLocked()
 	j.mu.Unlock()
+}
+
+// spanDoneLocked stops the other runs on s, which winner finished. A
+// peer whose own span was finished by a copy was overtaken near the end
+// (stalling, or slower than the copy's peer): it is tried last next
+// time.
+func (j *Job) spanDoneLocked(s *span, winner *run) {
+	for _, r := range s.runs {
+		if r == winner {
+			continue
+		}
+		if r.cancel != nil {
+			r.cancel(errSpanDone)
+		}
+		if winner.copy && !r.copy {
+			j.f.scores.add(r.p, penaltySlow)
+		}
+	}
 }
 
 // leave records that p stopped, failed when err is set; the job fails
@@ -398,10 +476,13 @@ func (j *Job) leave(p peer.ID, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.workers--
+	delete(j.unclaimed, p)
+	j.broadcastLocked()
 	if err != nil {
 		j.peers[p] = false
 		if j.ctx.Err() == nil {
 			j.f.stats.peersDropped.Add(1)
+			j.f.scores.add(p, penaltyFor(err))
 		}
 		slog.Debug("fast path: peer dropped", "peer", p, "root", j.root, "err", err)
 	}
@@ -409,7 +490,7 @@ func (j *Job) leave(p peer.ID, err error) {
 		return
 	}
 	for _, s := range j.spans {
-		if s.next <= s.to {
+		if !s.done() {
 			if err == nil {
 				err = errors.New("no peer left")
 			}
@@ -422,20 +503,28 @@ func (j *Job) leave(p peer.ID, err error) {
 	}
 }
 
-// errSpanDone ends a stream whose span was finished or cut short by a
-// peer that took its second half.
+// errSpanDone ends a stream whose span was finished (by it, or by another
+// stream on it) or cut short by a peer that took its second half.
 var errSpanDone = errors.New("span done")
 
-// stream fetches s from p as one CAR response, storing each verified
-// block and moving s.next past each leaf, until s is done.
-func (j *Job) stream(p peer.ID, s *span) error {
-	ctx, cancel := context.WithCancel(j.ctx)
-	defer cancel()
+// errStalled ends a stream that delivered no block for StallTimeout.
+var errStalled = errors.New("stalled")
+
+// stream fetches s from r's peer as one CAR response, storing each
+// verified block and moving s.next past each leaf, until s is done.
+func (j *Job) stream(r *run, s *span) error {
+	ctx, cancel := context.WithCancelCause(j.ctx)
+	defer cancel(nil)
 	j.mu.Lock()
+	r.cancel = cancel
 	from, to := s.next, s.to
 	j.mu.Unlock()
+	if from > to {
+		// Finished by another stream before this one started.
+		return nil
+	}
 	// A stream that delivers nothing for StallTimeout is dropped.
-	stall := time.AfterFunc(j.f.opts.StallTimeout, cancel)
+	stall := time.AfterFunc(j.f.opts.StallTimeout, func() { cancel(errStalled) })
 	defer stall.Stop()
 
 	what := fmt.Sprintf("entity-bytes %d:%d", from, to)
@@ -446,45 +535,57 @@ func (j *Job) stream(p peer.ID, s *span) error {
 		path = fmt.Sprintf("/ipfs/%s?format=car&dag-scope=all", j.root)
 		params = trustless.Params{Scope: "all"}
 	}
-	resp, err := j.f.client.get(ctx, p, path, acceptCAR)
+	err := j.readStream(ctx, r, s, path, params, stall)
+	if err == nil || errors.Is(err, errSpanDone) || errors.Is(context.Cause(ctx), errSpanDone) {
+		j.mu.Lock()
+		if err == nil {
+			// The response covered the whole request, which may have
+			// reached past a span cut short meanwhile.
+			s.next = max(s.next, min(to, s.to)+1)
+		}
+		j.mu.Unlock()
+		return nil
+	}
+	if errors.Is(context.Cause(ctx), errStalled) && j.ctx.Err() == nil {
+		err = fmt.Errorf("%w for %s: %w", errStalled, j.f.opts.StallTimeout, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// readStream asks r's peer for path and reads the CAR it answers.
+func (j *Job) readStream(ctx context.Context, r *run, s *span, path string, params trustless.Params, stall *time.Timer) error {
+	resp, err := j.f.client.get(ctx, r.p, path, acceptCAR)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", what, resp.Status)
+		return errors.New(resp.Status)
 	}
-	err = trustless.ReadCAR(resp.Body, j.root, params, func(b trustless.Block) error {
-		stall.Reset(j.f.opts.StallTimeout)
+	return trustless.ReadCAR(resp.Body, j.root, params, func(b trustless.Block) error {
+		// The clock runs while the peer is read, not while a full
+		// write queue holds the block: a slow store is not the
+		// peer's stall.
+		stall.Stop()
+		defer stall.Reset(j.f.opts.StallTimeout)
 		blk, err := blocks.NewBlockWithCid(b.Data, b.CID)
 		if err != nil {
 			return err
 		}
-		if err := j.keep(ctx, blk); err != nil {
+		if _, err := j.keep(ctx, blk); err != nil {
 			return err
 		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		j.got[p] += int64(len(b.Data))
+		j.got[r.p] += int64(len(b.Data))
 		j.f.stats.received(len(b.Data))
 		if b.Len > 0 {
 			s.next = max(s.next, b.Off+b.Len)
 		}
-		if s.next > s.to {
+		if s.done() {
+			j.spanDoneLocked(s, r)
 			return errSpanDone
 		}
 		return nil
 	})
-	if err == nil || errors.Is(err, errSpanDone) {
-		j.mu.Lock()
-		// The response covered the whole request, which may have
-		// reached past a span cut short meanwhile.
-		s.next = max(s.next, min(to, s.to)+1)
-		j.mu.Unlock()
-		return nil
-	}
-	if ctx.Err() != nil && j.ctx.Err() == nil {
-		err = fmt.Errorf("stalled for %s: %w", j.f.opts.StallTimeout, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
