@@ -303,14 +303,21 @@ func (c *Content) NodeRange(ctx context.Context, root cid.Cid, offset, length in
 
 // open reads root through dag and opens it as a file or directory whose
 // reads live on readCtx.
+// A file's read errors name the block it waited for in vain (missing.go).
 func (c *Content) open(ctx, readCtx context.Context, dag ipld.DAGService, root cid.Cid) (files.Node, ipld.Node, error) {
 	nd, err := dag.Get(ctx, root)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", root, err)
 	}
-	f, err := unixfile.NewUnixfsFile(readCtx, dag, nd)
+	t := &missingTracker{}
+	f, err := unixfile.NewUnixfsFile(readCtx, trackedDAG{dag, t}, nd)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", root, err)
+	}
+	if file, ok := f.(files.File); ok {
+		if _, link := f.(*files.Symlink); !link {
+			f = trackedFile{file, t}
+		}
 	}
 	return f, nd, nil
 }

@@ -116,7 +116,17 @@ func timedOut(ctx context.Context, err error, what string) error {
 	return &apiError{kind: kindTimeout, msg: fmt.Sprintf("%s within %s", what, d), err: err}
 }
 
-// fetchError describes a failure to get c from the node or the network.
+// missingBlock is an error that names the block a read of a file waited
+// for in vain (content.MissingBlockError is one).
+type missingBlock interface{ MissingBlock() cid.Cid }
+
+// fetchError describes a failure to get c from the node or the network,
+// naming the block of c that could not be found when the error says.
 func fetchError(ctx context.Context, c cid.Cid, err error) error {
-	return timedOut(ctx, fmt.Errorf("fetching %s: %w", c, err), fmt.Sprintf("content %s not found", c))
+	what := fmt.Sprintf("content %s not found", c)
+	var mb missingBlock
+	if errors.As(err, &mb) && !mb.MissingBlock().Equals(c) {
+		what = fmt.Sprintf("block %s of content %s not found", mb.MissingBlock(), c)
+	}
+	return timedOut(ctx, fmt.Errorf("fetching %s: %w", c, err), what)
 }
