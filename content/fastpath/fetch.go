@@ -107,25 +107,46 @@ type probe struct {
 // (the caller then uses Bitswap). The Job runs until the file is fetched,
 // every peer has failed, or ctx ends; Close it when done.
 func (f *Fetcher) Fetch(ctx context.Context, root cid.Cid, store Store) (*Job, error) {
-	return f.fetch(ctx, root, 0, -1, true, store)
+	return f.fetch(ctx, root, request{to: -1, whole: true, store: store})
 }
 
 // FetchRange is Fetch for the bytes [from, to] of a file (to < 0: to its
 // end); blocks outside the range are not fetched, and a root that is not
 // a file (a directory) brings nothing but itself.
 func (f *Fetcher) FetchRange(ctx context.Context, root cid.Cid, from, to int64, store Store) (*Job, error) {
-	return f.fetch(ctx, root, from, to, false, store)
+	return f.fetch(ctx, root, request{from: from, to: to, store: store})
 }
 
-func (f *Fetcher) fetch(ctx context.Context, root cid.Cid, from, to int64, whole bool, store Store) (*Job, error) {
+// FetchTo is Fetch for a file that goes to w: the file bytes of each
+// verified block are written at their offset in the file as the block
+// arrives, from every peer at once, before the block is stored. Blocks are
+// not kept for readers (Block finds none). With reuse, store keeps no
+// reference to a block's bytes once it returns, and the job reads later
+// blocks into the same buffers. A root that is not a file brings nothing
+// but itself.
+func (f *Fetcher) FetchTo(ctx context.Context, root cid.Cid, w io.WriterAt, store Store, reuse bool) (*Job, error) {
+	return f.fetch(ctx, root, request{to: -1, store: store, sink: w, reuse: reuse})
+}
+
+// request is what a fetch is for: the bytes [from, to] of the file (to <
+// 0: to its end), or with whole a DAG that is not a file; where its
+// blocks go.
+type request struct {
+	from, to int64
+	whole    bool
+	store    Store
+	sink     io.WriterAt
+	reuse    bool
+}
+
+func (f *Fetcher) fetch(ctx context.Context, root cid.Cid, req request) (*Job, error) {
 	waitCtx, cancel := context.WithTimeout(ctx, f.opts.ProbeTimeout)
 	peers := f.candidates(waitCtx)
 	cancel()
 	if len(peers) == 0 && f.opts.Providers == nil {
 		return nil, nil
 	}
-	j := newJob(ctx, f, root, store)
-	j.from, j.to, j.whole = max(from, 0), to, whole
+	j := newJob(ctx, f, root, req)
 	results := make(chan probe, len(peers))
 	probeCtx, cancelProbes := context.WithTimeout(j.ctx, f.opts.ProbeTimeout)
 	for _, p := range peers {

@@ -59,6 +59,13 @@ type file struct {
 // node, so that a few MiB make a tree two levels deep.
 func newFile(t testing.TB, n int, seed uint64) *file {
 	t.Helper()
+	return newFileLeaves(t, n, seed, true)
+}
+
+// newFileLeaves is newFile with raw leaves or, as Kubo's CIDv0 files
+// have, dag-pb ones.
+func newFileLeaves(t testing.TB, n int, seed uint64, raw bool) *file {
+	t.Helper()
 	data := make([]byte, n)
 	var key [32]byte
 	key[0] = byte(seed)
@@ -66,7 +73,7 @@ func newFile(t testing.TB, n int, seed uint64) *file {
 	bs := newStore()
 	dag := merkledag.NewDAGService(blockservice.New(bs, nil))
 	db, err := (&helpers.DagBuilderParams{
-		Dagserv: dag, Maxlinks: 16, RawLeaves: true, CidBuilder: merkledag.V1CidPrefix(),
+		Dagserv: dag, Maxlinks: 16, RawLeaves: raw, CidBuilder: merkledag.V1CidPrefix(),
 	}).New(chunk.NewSizeSplitter(bytes.NewReader(data), 256<<10))
 	if err != nil {
 		t.Fatal(err)

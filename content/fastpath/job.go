@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -66,6 +67,9 @@ type Job struct {
 	from, to int64 // the bytes asked for; to < 0 is the end
 	whole    bool  // a root that is not a file is fetched with its DAG
 	store    Store
+	sink     io.WriterAt // where file bytes go (FetchTo); nil for reads
+	pool     *bufPool    // buffers blocks are read into, when reused
+	size     int64       // the file's size; -1 until known or not a file
 	ctx      context.Context
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
@@ -98,9 +102,10 @@ type Job struct {
 	begun     time.Time
 }
 
-func newJob(ctx context.Context, f *Fetcher, root cid.Cid, store Store) *Job {
+func newJob(ctx context.Context, f *Fetcher, root cid.Cid, req request) *Job {
 	j := &Job{
-		f: f, root: root, store: store,
+		f: f, root: root, store: req.store, sink: req.sink, size: -1,
+		from: max(req.from, 0), to: req.to, whole: req.whole,
 		changed:   make(chan struct{}),
 		have:      make(map[cid.Cid]struct{}),
 		peers:     make(map[peer.ID]bool),
@@ -112,6 +117,9 @@ func newJob(ctx context.Context, f *Fetcher, root cid.Cid, store Store) *Job {
 	j.begun = time.Now()
 	j.ctx, j.stop = context.WithCancel(ctx)
 	j.mem = make(map[cid.Cid]blocks.Block)
+	if req.reuse && req.sink != nil {
+		j.pool = newBufPool(writeQueue + 2*DefaultMaxPeers)
+	}
 	j.queue = make(chan blocks.Block, writeQueue)
 	j.writer.Go(j.write)
 	return j
@@ -132,6 +140,11 @@ func (j *Job) write() {
 			// back to Bitswap, which meets the same error.
 			failed = true
 			j.end(fmt.Errorf("store %s: %w", b.Cid(), err))
+			continue
+		}
+		if j.sink != nil {
+			// No reader: the bytes are in the file and the store.
+			j.pool.put(b.RawData())
 			continue
 		}
 		j.mu.Lock()
@@ -158,7 +171,9 @@ func (j *Job) keep(ctx context.Context, b blocks.Block) (fresh bool, err error) 
 		return false, nil
 	}
 	j.have[b.Cid()] = struct{}{}
-	j.mem[b.Cid()] = b
+	if j.sink == nil {
+		j.mem[b.Cid()] = b
+	}
 	j.broadcastLocked()
 	j.mu.Unlock()
 	select {
@@ -184,6 +199,15 @@ func (j *Job) start(rootData []byte, holders []peer.ID) error {
 	size, children, err := trustless.FileSize(j.root, rootData)
 	if err != nil {
 		return err
+	}
+	if j.sink != nil && (children || !trustless.HasLinks(j.root, rootData)) {
+		// A file: what the root holds itself comes first.
+		j.mu.Lock()
+		j.size = size
+		j.mu.Unlock()
+		if err := j.sinkWrite(j.root, rootData, 0); err != nil {
+			return err
+		}
 	}
 	b, err := blocks.NewBlockWithCid(rootData, j.root)
 	if err != nil {
@@ -562,7 +586,11 @@ func (j *Job) readStream(ctx context.Context, r *run, s *span, path string, para
 	if resp.StatusCode != http.StatusOK {
 		return errors.New(resp.Status)
 	}
-	return trustless.ReadCAR(resp.Body, j.root, params, func(b trustless.Block) error {
+	var alloc func(int) []byte
+	if j.pool != nil {
+		alloc = j.pool.get
+	}
+	return trustless.ReadCARInto(resp.Body, j.root, params, alloc, func(b trustless.Block) error {
 		// The clock runs while the peer is read, not while a full
 		// write queue holds the block: a slow store is not the
 		// peer's stall.
@@ -572,8 +600,17 @@ func (j *Job) readStream(ctx context.Context, r *run, s *span, path string, para
 		if err != nil {
 			return err
 		}
-		if _, err := j.keep(ctx, blk); err != nil {
+		if b.Len > 0 && j.sink != nil {
+			if err := j.sinkWrite(b.CID, b.Data, b.Off); err != nil {
+				return err
+			}
+		}
+		fresh, err := j.keep(ctx, blk)
+		if err != nil {
 			return err
+		}
+		if !fresh {
+			j.pool.put(b.Data)
 		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
