@@ -2,6 +2,7 @@ package content
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/cairnnet/cairn/internal/p2ptest"
 	"github.com/ipfs/boxo/files"
+	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -40,14 +42,17 @@ func BenchmarkFetch(b *testing.B) {
 			if fast {
 				name = "fastpath/" + st.name
 			}
-			b.Run(name, func(b *testing.B) { benchFetch(b, size, fast, st.open) })
+			b.Run(name, func(b *testing.B) { benchFetch(b, size, fast, false, st.open) })
 		}
 	}
+	// Into a file (WriteFileTo, as `cairn get -o` does), from a store on
+	// disk.
+	b.Run("fastpath-file/packs", func(b *testing.B) { benchFetch(b, size, true, true, stores[2].open) })
 }
 
 // benchFetch times one peer reading a file of size from another over
 // Bitswap (found through the router) or the fast path (connected).
-func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datastore.Batching) {
+func benchFetch(b *testing.B, size int64, fast, toFile bool, open func(*testing.B) datastore.Batching) {
 	routing := newFakeRouting()
 	hA := benchHost(b)
 	a := benchContent(b, hA, routing.routerFor(hA), NewMemoryDatastore(), fast)
@@ -67,12 +72,7 @@ func benchFetch(b *testing.B, size int64, fast bool, open func(*testing.B) datas
 		}
 		b.StartTimer()
 		before := takeUsage(b)
-		nd, err := fetcher.Node(b.Context(), res.Cid)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := io.Copy(io.Discard, nd.(files.File))
-		if err != nil || n != size {
+		if n, err := fetchOnce(b, fetcher, res.Cid, toFile); err != nil || n != size {
 			b.Fatalf("read %d of %d bytes: %v", n, size, err)
 		}
 		b.StopTimer()
@@ -111,6 +111,25 @@ func (u usage) report(b *testing.B, bytes int64) {
 	gib := float64(bytes) / (1 << 30)
 	b.ReportMetric(u.cpu.Seconds()/gib, "cpu-s/GiB")
 	b.ReportMetric(float64(u.faults)/gib, "faults/GiB")
+}
+
+// fetchOnce reads root through c, to its end or, with toFile, into a new
+// file.
+func fetchOnce(b *testing.B, c *Content, root cid.Cid, toFile bool) (int64, error) {
+	if toFile {
+		out, err := os.Create(filepath.Join(b.TempDir(), "out"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer out.Close()
+		return c.WriteFileTo(b.Context(), root, out)
+	}
+	nd, err := c.Node(b.Context(), root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nd.Close()
+	return io.Copy(io.Discard, nd.(files.File))
 }
 
 // openBenchStore opens a datastore on disk, with blocks in packs or, as a

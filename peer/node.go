@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ type Node struct {
 	content   *content.Content
 	gateway   *httpListener
 	shell     *httpListener
+	files     *fileServer // the repo's files socket (fdsocket.go)
 
 	// stop ends the node's own goroutines (see reannounce); wg waits for them.
 	stop context.CancelFunc
@@ -96,7 +98,17 @@ func (n *Node) start(ctx context.Context) error {
 	if err := n.startGateway(); err != nil {
 		return err
 	}
-	return n.startShell()
+	if err := n.startShell(); err != nil {
+		return err
+	}
+	if n.cfg.RepoDir != "" {
+		// Without the socket, clients use the shell: no reason to
+		// refuse to start (a repo path too long for a socket name).
+		if n.files, err = startFileServer(n.cfg.RepoDir, n.content); err != nil {
+			slog.Warn("files socket off; clients write files through the shell", "err", err)
+		}
+	}
+	return nil
 }
 
 func (n *Node) identity() (crypto.PrivKey, error) {
@@ -173,6 +185,9 @@ func (n *Node) close() error {
 		if err := c.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", name, err))
 		}
+	}
+	if n.files != nil {
+		closeOne("files socket", n.files)
 	}
 	if n.discovery != nil {
 		closeOne("discovery", n.discovery)
