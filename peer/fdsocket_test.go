@@ -192,9 +192,20 @@ func TestFilesSocketRefusesBadInput(t *testing.T) {
 		}
 	}
 
-	// Another user is refused (the daemon's uid is made another here).
-	fx.srv.uid++
-	if err := get(open("other", os.O_WRONLY), fx.root); err == nil || !strings.Contains(err.Error(), "may not use") {
+	// Another user is refused: a server whose own uid is made another.
+	other, err := os.MkdirTemp("", "fds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(other)
+	srv, err := startFileServer(other, fx.srv.content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.uid++ // before any connection: read by each handler
+	_, err = client.GetToFile(fdContext(t), filepath.Join(other, FilesSocket), fx.root, open("other", os.O_WRONLY), 0, nil)
+	if err == nil || !strings.Contains(err.Error(), "may not use") {
 		t.Errorf("another uid: %v", err)
 	}
 }
