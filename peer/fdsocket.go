@@ -55,6 +55,11 @@ type fileServer struct {
 // startFileServer listens on dir/FilesSocket, replacing a stale socket a
 // killed daemon left.
 func startFileServer(dir string, c *content.Content) (*fileServer, error) {
+	return startFileServerFor(dir, c, os.Getuid())
+}
+
+// startFileServerFor is startFileServer for the peers of user uid.
+func startFileServerFor(dir string, c *content.Content, uid int) (*fileServer, error) {
 	path := filepath.Join(dir, FilesSocket)
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("files socket: %w", err)
@@ -69,7 +74,7 @@ func startFileServer(dir string, c *content.Content) (*fileServer, error) {
 		ln.Close()
 		return nil, fmt.Errorf("files socket: %w", err)
 	}
-	s := &fileServer{ln: ln, path: path, content: c, uid: os.Getuid(), slots: make(chan struct{}, maxFileRequests)}
+	s := &fileServer{ln: ln, path: path, content: c, uid: uid, slots: make(chan struct{}, maxFileRequests)}
 	s.life, s.stop = context.WithCancel(context.Background())
 	s.wg.Go(s.serve)
 	return s, nil

@@ -198,12 +198,11 @@ func TestFilesSocketRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(other)
-	srv, err := startFileServer(other, fx.srv.content)
+	srv, err := startFileServerFor(other, fx.srv.content, os.Getuid()+1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	srv.uid++ // before any connection: read by each handler
 	_, err = client.GetToFile(fdContext(t), filepath.Join(other, FilesSocket), fx.root, open("other", os.O_WRONLY), 0, nil)
 	if err == nil || !strings.Contains(err.Error(), "may not use") {
 		t.Errorf("another uid: %v", err)
