@@ -40,6 +40,10 @@ func TestSmoke(t *testing.T) {
 	}
 	cfg.NoKubo = cfg.Kubo == ""
 	t.Logf("kubo: %q (empty: skipped)", cfg.Kubo)
+	// libtorrent joins only when already installed: apt-get is no part
+	// of a test.
+	cfg.NoLibtorrent = !libtorrentReady(t.Context())
+	t.Logf("libtorrent skipped: %v", cfg.NoLibtorrent)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
@@ -58,15 +62,22 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatalf("results.json: %v", err)
 	}
-	if len(rep.Rows) != 12 {
-		t.Errorf("results.json has %d rows, want 12", len(rep.Rows))
+	if len(rep.Rows) != 17 {
+		t.Errorf("results.json has %d rows, want 17", len(rep.Rows))
+	}
+	if rep.CPUModel == "" || len(rep.LoadBefore) != cfg.Runs {
+		t.Errorf("results.json: CPU model %q, load before %d runs: %v", rep.CPUModel, cfg.Runs, rep.LoadBefore)
 	}
 	for _, row := range rep.Rows {
 		if row.Columns[colCairn] == nil {
 			t.Errorf("row %q has no Cairn figure", row.Label)
 		}
-		if !cfg.NoKubo && row.Columns[colKubo] == nil {
+		fileRow := strings.Contains(row.Label, "file to file")
+		if !cfg.NoKubo && !fileRow && row.Columns[colKubo] == nil {
 			t.Errorf("row %q has no Kubo figure", row.Label)
+		}
+		if !cfg.NoLibtorrent && fileRow && !strings.HasSuffix(row.Label, "client") && row.Columns[colLibtorrent] == nil {
+			t.Errorf("row %q has no libtorrent figure", row.Label)
 		}
 		if row.Unit != "CPU-s" {
 			continue
@@ -78,7 +89,7 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("row %q, %s: %v CPU-s per GiB", row.Label, col, s.Median)
 			}
 		}
-		if row.Label != "CPU per GiB fetched: client" && row.Columns[colLimit] == nil {
+		if !fileRow && row.Label != "CPU per GiB fetched: client" && row.Columns[colLimit] == nil {
 			t.Errorf("row %q has no wire-limit figure", row.Label)
 		}
 	}

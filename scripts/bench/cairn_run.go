@@ -44,6 +44,10 @@ func (e *env) runCairn(ctx context.Context) (err error) {
 		}
 		e.record(size, colCairn, s)
 	}
+	e.logf("cairn: get -o, file to file %s", human(e.cfg.Size))
+	if err := e.getToFile(ctx, a, added{e.files[e.cfg.Size], big}); err != nil {
+		return err
+	}
 	return e.firstReads(ctx, startFetcher, a, func(path string) (string, error) { return a.add(ctx, path) }, colCairn)
 }
 

@@ -41,8 +41,10 @@ func (r report) throughputChart(path string) error {
 		{colLimit, "SHA-256 / bare stream", color.RGBA{R: 150, G: 150, B: 150, A: 255}},
 		{colKubo, "Kubo", color.RGBA{R: 230, G: 140, B: 40, A: 255}},
 		{colKuboBest, "Kubo best", color.RGBA{R: 240, G: 200, B: 90, A: 255}},
+		{colLibtorrent, "libtorrent", color.RGBA{R: 90, G: 170, B: 90, A: 255}},
+		{colLibtorrentTuned, "libtorrent tuned", color.RGBA{R: 160, G: 210, B: 140, A: 255}},
 	}
-	width := vg.Points(14)
+	width := vg.Points(12)
 	for i, c := range cols {
 		vals := make(plotter.Values, len(rows))
 		measured := false
@@ -59,7 +61,7 @@ func (r report) throughputChart(path string) error {
 			return fmt.Errorf("throughput chart: %w", err)
 		}
 		bars.Color = c.c
-		bars.Offset = width * vg.Length(float64(i)-1.5)
+		bars.Offset = width * vg.Length(float64(i)-float64(len(cols)-1)/2)
 		p.Add(bars)
 		p.Legend.Add(c.name, bars)
 	}
@@ -90,7 +92,7 @@ func (r report) chart(path string) error {
 		}
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Cairn against issue 6's targets (%s, %d runs, medians)", human(r.Size), r.Runs)
+	p.Title.Text = fmt.Sprintf("Cairn against its targets (%s, %d runs, medians)", human(r.Size), r.Runs)
 	p.X.Label.Text = "achieved ÷ target (≥ 1 meets it)"
 	if len(scores) == 0 {
 		p.Title.Text += ": no targets measured (--no-kubo)"

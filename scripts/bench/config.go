@@ -16,6 +16,9 @@ type config struct {
 	Runs int
 	// NoKubo skips every Kubo measurement.
 	NoKubo bool
+	// NoLibtorrent skips the libtorrent columns; otherwise the bench
+	// installs python3-libtorrent when it is missing.
+	NoLibtorrent bool
 	// Smoke marks a 64 MiB, one-run check of the harness itself.
 	Smoke bool
 	// Profile adds one CPU-profiled Cairn fetch of Size after the runs.

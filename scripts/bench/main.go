@@ -49,6 +49,7 @@ func parseFlags(args []string) (config, error) {
 	size := fs.String("size", "1GiB", "bytes of random data to add, fetch and serve (units: B, KiB, MiB, GiB)")
 	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "runs of each measurement; the table shows the median and min–max")
 	fs.BoolVar(&cfg.NoKubo, "no-kubo", false, "skip the Kubo columns")
+	fs.BoolVar(&cfg.NoLibtorrent, "no-libtorrent", false, "skip the libtorrent columns (else python3-libtorrent is installed with apt-get when missing)")
 	fs.BoolVar(&cfg.Smoke, "smoke", false, "64 MiB, one run: checks the harness end to end")
 	fs.BoolVar(&cfg.Profile, "profile", false, "after the runs, fetch SIZE once more with the fetching Cairn daemon CPU-profiled into OUT/fetch-cpu.pprof")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "directory for results.json and chart.png")

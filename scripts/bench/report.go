@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,10 +60,18 @@ type report struct {
 	Runs  int       `json:"runs"`
 	Smoke bool      `json:"smoke"`
 	Kubo  string    `json:"kubo"`
-	CPUs  int       `json:"cpus"`
-	Go    string    `json:"go"`
-	Load  string    `json:"loadavg_at_end"`
-	Rows  []row     `json:"rows"`
+	// Libtorrent is its version, or why it was skipped.
+	Libtorrent string `json:"libtorrent"`
+	CPUs       int    `json:"cpus"`
+	CPUModel   string `json:"cpu_model"`
+	// SHAExtensions is whether the CPU has the SHA instructions (sha_ni),
+	// which make SHA-256 several times faster and so move every ratio
+	// to the SHA-256 limit.
+	SHAExtensions bool     `json:"sha_extensions"`
+	Go            string   `json:"go"`
+	LoadBefore    []string `json:"loadavg_before_each_run"`
+	Load          string   `json:"loadavg_at_end"`
+	Rows          []row    `json:"rows"`
 }
 
 // report turns the samples into rows in the table's order.
@@ -71,11 +81,13 @@ func (e *env) report() report {
 		kubo = "skipped (--no-kubo)"
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
+	model, sha := cpuInfo()
 	r := report{When: time.Now().UTC(), Size: e.cfg.Size, Runs: e.cfg.Runs, Smoke: e.cfg.Smoke, Kubo: kubo,
-		CPUs: runtime.NumCPU(), Go: runtime.Version(), Load: strings.TrimSpace(string(load))}
+		Libtorrent: e.libtorrentVersion(), CPUs: runtime.NumCPU(), CPUModel: model, SHAExtensions: sha,
+		Go: runtime.Version(), LoadBefore: e.loads, Load: strings.TrimSpace(string(load))}
 	mk := func(label, unit, name string, checks func(col func(string) *summary) []check) row {
 		cols := map[string]*summary{}
-		for _, c := range []string{colCairn, colLimit, colKubo, colKuboBest} {
+		for _, c := range columns {
 			if s := e.samples.summarize(key(name, c)); s != nil {
 				cols[c] = s
 			}
@@ -120,8 +132,53 @@ func (e *env) report() report {
 		mk("gateway CAR "+size, "MB/s", rowServeCAR, func(c func(string) *summary) []check {
 			return []check{ratio("× Kubo gateway", c(colCairn), c(colKubo), 2, false)}
 		}),
+		mk("file to file "+size+" (cairn get -o; libtorrent)", "MB/s", rowFile, func(c func(string) *summary) []check {
+			return []check{
+				ratio("× libtorrent", c(colCairn), c(colLibtorrent), 1, false),
+				ratio("× libtorrent tuned", c(colCairn), c(colLibtorrentTuned), 1.3, false),
+			}
+		}),
+		mk("CPU per GiB file to file: serving side", "CPU-s", rowFileCPUServing, noChecks),
+		mk("CPU per GiB file to file: fetching side", "CPU-s", rowFileCPUFetching, noChecks),
+		mk("CPU per GiB file to file: client", "CPU-s", rowFileCPUClient, noChecks),
+		mk("CPU per GiB file to file: all", "CPU-s", rowFileCPUAll, func(c func(string) *summary) []check {
+			return []check{ratio("of libtorrent's", c(colCairn), c(colLibtorrent), 1, true)}
+		}),
 	)
 	return r
+}
+
+// libtorrentVersion is the version the libtorrent columns ran, or why
+// they are empty.
+func (e *env) libtorrentVersion() string {
+	if e.torrent == "" {
+		return "skipped (--no-libtorrent)"
+	}
+	out, err := exec.Command(debianPython, "-c", "import libtorrent; print(libtorrent.__version__)").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// cpuInfo is the CPU's model name and whether it has the SHA extensions.
+func cpuInfo() (model string, sha bool) {
+	raw, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(raw), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "model name":
+			if model == "" {
+				model = strings.TrimSpace(v)
+			}
+		case "flags":
+			sha = sha || slices.Contains(strings.Fields(v), "sha_ni")
+		}
+	}
+	return model, sha
 }
 
 // noChecks is a row shown for what it explains, with no target.
@@ -150,14 +207,22 @@ func absolute(label string, s *summary, limit float64) check {
 // markdown renders the table with a header saying what ran.
 func (r report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%s, %d run(s), median (min–max); %d CPUs, %s, load %s\n", human(r.Size), r.Runs, r.CPUs, r.Go, r.Load)
+	sha := "no SHA extensions"
+	if r.SHAExtensions {
+		sha = "SHA extensions"
+	}
+	fmt.Fprintf(&b, "\n%s, %d run(s), median (min–max); %d CPUs (%s, %s), %s; load before each run %s, at the end %s\n",
+		human(r.Size), r.Runs, r.CPUs, r.CPUModel, sha, r.Go, strings.Join(r.LoadBefore, "; "), r.Load)
 	if r.Kubo == "skipped (--no-kubo)" {
 		b.WriteString("Kubo columns skipped (--no-kubo).\n")
 	}
-	b.WriteString("\n| measurement | Cairn | limit (SHA-256 / bare stream) | Kubo | Kubo best | against issue 6 |\n|---|---|---|---|---|---|\n")
+	if r.Libtorrent == "skipped (--no-libtorrent)" {
+		b.WriteString("libtorrent columns skipped (--no-libtorrent).\n")
+	}
+	b.WriteString("\n| measurement | Cairn | limit (SHA-256 / bare stream) | Kubo | Kubo best | libtorrent | libtorrent tuned | against the targets |\n|---|---|---|---|---|---|---|---|\n")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "| %s (%s) |", row.Label, row.Unit)
-		for _, c := range []string{colCairn, colLimit, colKubo, colKuboBest} {
+		for _, c := range columns {
 			fmt.Fprintf(&b, " %s |", cell(row.Columns[c]))
 		}
 		var checks []string

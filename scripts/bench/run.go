@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -18,8 +19,10 @@ type env struct {
 	cairn   string // cairn binary
 	kubo    string // ipfs binary; empty with --no-kubo
 	files   map[int64]dataFile
+	torrent string // the SIZE file's v2 torrent; empty with --no-libtorrent
 	log     io.Writer
 	samples samples
+	loads   []string // /proc/loadavg before each run
 }
 
 // run builds what it needs, measures cfg.Runs times, and reports.
@@ -34,7 +37,9 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	for i := range cfg.Runs {
-		e.logf("run %d of %d", i+1, cfg.Runs)
+		load, _ := os.ReadFile("/proc/loadavg")
+		e.loads = append(e.loads, strings.TrimSpace(string(load)))
+		e.logf("run %d of %d (load %s)", i+1, cfg.Runs, e.loads[i])
 		if err := e.runOnce(ctx); err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -80,6 +85,11 @@ func (e *env) prepare(ctx context.Context) error {
 			return err
 		}
 	}
+	if !e.cfg.NoLibtorrent {
+		if err := ensureLibtorrent(ctx, e.logf); err != nil {
+			return err
+		}
+	}
 	sizes := append(e.cfg.fetchSizes(), e.cfg.Size)
 	for _, size := range sizes {
 		if _, ok := e.files[size]; ok {
@@ -94,7 +104,10 @@ func (e *env) prepare(ctx context.Context) error {
 		}
 		e.files[size] = d
 	}
-	return nil
+	if e.cfg.NoLibtorrent {
+		return nil
+	}
+	return e.makeTorrent(ctx)
 }
 
 // findKubo takes --kubo (or $CAIRN_KUBO), else scripts/kubo.sh's binary,
@@ -123,6 +136,11 @@ func (e *env) runOnce(ctx context.Context) error {
 	}
 	if err := e.runCairn(ctx); err != nil {
 		return err
+	}
+	if e.torrent != "" {
+		if err := e.runLibtorrent(ctx); err != nil {
+			return err
+		}
 	}
 	if e.kubo == "" {
 		return nil

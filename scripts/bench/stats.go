@@ -23,11 +23,25 @@ const (
 	rowCPUClient   = "cpu_client"
 	rowCPUAll      = "cpu_all"
 
-	colCairn    = "cairn"
-	colLimit    = "limit" // SHA-256 for add, the bare stream for fetch
-	colKubo     = "kubo"
-	colKuboBest = "kubo_best"
+	// File to file (filetofile.go): the rate, and CPU-seconds per GiB
+	// of the serving side (providing daemon, seeder), the fetching side
+	// (fetching daemon, downloader) and the client (Cairn's CLI).
+	rowFile            = "file_to_file"
+	rowFileCPUServing  = "file_cpu_serving"
+	rowFileCPUFetching = "file_cpu_fetching"
+	rowFileCPUClient   = "file_cpu_client"
+	rowFileCPUAll      = "file_cpu_all"
+
+	colCairn           = "cairn"
+	colLimit           = "limit" // SHA-256 for add, the bare stream for fetch
+	colKubo            = "kubo"
+	colKuboBest        = "kubo_best"
+	colLibtorrent      = "libtorrent"       // on its defaults
+	colLibtorrentTuned = "libtorrent_tuned" // disk queue and send buffers raised
 )
+
+// columns are the table's columns, in order.
+var columns = []string{colCairn, colLimit, colKubo, colKuboBest, colLibtorrent, colLibtorrentTuned}
 
 // keySHA is the single-core SHA-256 pass, the limit column of add.
 var keySHA = key(rowAdd, colLimit)
