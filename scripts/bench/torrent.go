@@ -44,7 +44,9 @@ func ensureLibtorrent(ctx context.Context, log func(string, ...any)) error {
 }
 
 // torrentScript is the bench's libtorrent driver.
-func (e *env) torrentScript() string { return filepath.Join(e.cfg.Root, "scripts", "bench", "torrent.py") }
+func (e *env) torrentScript() string {
+	return filepath.Join(e.cfg.Root, "scripts", "bench", "torrent.py")
+}
 
 // makeTorrent writes the v2 torrent of the SIZE data file, once.
 func (e *env) makeTorrent(ctx context.Context) error {
