@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,12 @@ are fetched.` + fetchTimeoutHelp,
 		id, err := parseCID(args[0])
 		if err != nil {
 			return err
+		}
+		// Into a file or a pipe, the local daemon writes itself
+		// (localfile.go); a terminal, a range or a daemon elsewhere
+		// read the shell's stream.
+		if err := o.catToFile(cmd.Context(), id, cmd.OutOrStdout(), offset, length); !errors.Is(err, errNoSocket) {
+			return explain(err)
 		}
 		rc, err := o.fetch(cmd.Context(), id, func(ctx context.Context, c *client.Client) (io.ReadCloser, error) {
 			return c.CatRange(ctx, id, offset, length)
@@ -75,13 +82,24 @@ holds, and each file lands whole or not at all.` + fetchTimeoutHelp,
 		if out == "" {
 			out = id.String()
 		}
+		bar := newProgress(os.Stderr, quiet || noProgress || !progress, false, "getting "+id.String())
+		defer bar.Abort()
+		// A file from the local daemon: it writes into a file this
+		// process opened (localfile.go); a directory, or a daemon
+		// elsewhere, comes as the shell's archive.
+		switch err := o.getToPath(cmd.Context(), id, out, bar.SetCurrent); {
+		case err == nil:
+			bar.Done()
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "saved %s to %s\n", id, out)
+			return err
+		case !errors.Is(err, errNoSocket) && !errors.Is(err, client.ErrNotFile):
+			return explain(err)
+		}
 		rc, err := o.fetch(cmd.Context(), id, func(ctx context.Context, c *client.Client) (io.ReadCloser, error) { return c.Get(ctx, id) })
 		if err != nil {
 			return explain(err)
 		}
 		defer rc.Close()
-		bar := newProgress(os.Stderr, quiet || noProgress || !progress, false, "getting "+id.String())
-		defer bar.Abort()
 		// The archive's size is not known ahead: the bar shows bytes and rate.
 		body := &countingReader{r: rc, report: bar.SetCurrent}
 		if err := extractTar(body, id.String(), out); err != nil {

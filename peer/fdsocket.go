@@ -142,10 +142,24 @@ func (s *fileServer) handle(conn *net.UnixConn) {
 	}()
 	n, err := s.run(ctx, req, f, reply)
 	if err != nil {
-		fail(err)
+		if req.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = notFoundWithin(req, err)
+		}
+		_ = reply.Encode(client.FileReply{Error: err.Error(), NotFile: errors.Is(err, content.ErrNotFile)})
 		return
 	}
 	_ = reply.Encode(client.FileReply{Size: n, Done: true})
+}
+
+// notFoundWithin says what the shell says of a read that ran out of time:
+// which content, or which block of it, was not found within the timeout.
+func notFoundWithin(req client.FileRequest, err error) error {
+	what := fmt.Sprintf("content %s not found", req.Cid)
+	var mb *content.MissingBlockError
+	if errors.As(err, &mb) && mb.Cid.String() != req.Cid {
+		what = fmt.Sprintf("block %s of content %s not found", mb.Cid, req.Cid)
+	}
+	return fmt.Errorf("%s within %s", what, req.Timeout)
 }
 
 // checkPeer refuses a peer whose uid is not the daemon's.
@@ -256,7 +270,11 @@ func (s *fileServer) get(ctx context.Context, c cid.Cid, f *os.File, written *at
 	if err := checkFile(f, true); err != nil {
 		return 0, err
 	}
-	n, err := s.content.WriteFileTo(ctx, c, countingWriterAt{f, written})
+	df := newDirectFile(f)
+	n, err := s.content.WriteFileTo(ctx, c, countingWriterAt{df, written})
+	if ferr := df.Finish(); err == nil && ferr != nil {
+		err = fmt.Errorf("write file: %w", ferr)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -46,7 +46,14 @@ type FileReply struct {
 	Size     int64  `json:"size,omitempty"`
 	Done     bool   `json:"done,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// NotFile marks the error of a CID that is a directory (or another
+	// DAG that is not one file): get it through the shell instead.
+	NotFile bool `json:"not_file,omitempty"`
 }
+
+// ErrNotFile is GetToFile's and CatToFile's error for a CID that is not a
+// file; nothing was written.
+var ErrNotFile = errors.New("not a file")
 
 // GetToFile has the daemon whose files socket is at socket write the
 // UnixFS file c into f, an open regular file (not in append mode), and
@@ -95,6 +102,8 @@ func fileOp(ctx context.Context, socket string, req FileRequest, f *os.File, pro
 			return 0, fmt.Errorf("files socket: %w", err)
 		}
 		switch {
+		case r.NotFile:
+			return 0, fmt.Errorf("%s: %w", r.Error, ErrNotFile)
 		case r.Error != "":
 			return 0, errors.New(r.Error)
 		case r.Done:
