@@ -23,10 +23,12 @@ type MissingBlockError struct {
 	Err error
 }
 
+// Error names the block and why it was not got.
 func (e *MissingBlockError) Error() string {
 	return fmt.Sprintf("block %s not found: %v", e.Cid, e.Err)
 }
 
+// Unwrap is why the block was not got (the read's context ending).
 func (e *MissingBlockError) Unwrap() error { return e.Err }
 
 // MissingBlock names the block, for callers that match on the method
@@ -110,6 +112,7 @@ type trackedDAG struct {
 	t *missingTracker
 }
 
+// Get gets c, telling the tracker.
 func (d trackedDAG) Get(ctx context.Context, c cid.Cid) (ipld.Node, error) {
 	seq := d.t.start([]cid.Cid{c})
 	nd, err := d.DAGService.Get(ctx, c)
@@ -151,6 +154,7 @@ type trackedFile struct {
 	t *missingTracker
 }
 
+// Read reads the file, naming the block it waited for in an error.
 func (f trackedFile) Read(p []byte) (int, error) {
 	n, err := f.File.Read(p)
 	return n, f.t.wrap(err)

@@ -339,6 +339,7 @@ type countingWriterAt struct {
 	n *atomic.Int64
 }
 
+// WriteAt writes p at off and counts what was written.
 func (c countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
 	n, err := c.w.WriteAt(p, off)
 	c.n.Add(int64(n))
@@ -351,6 +352,7 @@ type countingWriter struct {
 	n *atomic.Int64
 }
 
+// Write writes p and counts what was written.
 func (c countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))

@@ -191,6 +191,7 @@ type headerLimit struct {
 	left int64
 }
 
+// Read reads from the stream, failing once the bound is reached.
 func (l *headerLimit) Read(p []byte) (int, error) {
 	if l.left < 0 {
 		return l.r.Read(p)

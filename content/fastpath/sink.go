@@ -50,7 +50,10 @@ func (p *bufPool) put(b []byte) {
 // no peer is blamed.
 type errSink struct{ err error }
 
+// Error says the file's write failed, and why.
 func (e errSink) Error() string { return "write file: " + e.err.Error() }
+
+// Unwrap is the write's error.
 func (e errSink) Unwrap() error { return e.err }
 
 // sinkWrite writes the file bytes block c (data) holds itself at off of

@@ -75,6 +75,7 @@ type countingWriter struct {
 	set  time.Time // when the deadline was last moved
 }
 
+// Write counts p and gives its write idle time from now.
 func (w *countingWriter) Write(p []byte) (int, error) {
 	w.extend()
 	n, err := w.ResponseWriter.Write(p)
