@@ -256,13 +256,12 @@ func TestFetchFailsOverFromBadPeers(t *testing.T) {
 	}
 	for _, mode := range []string{wrongBytes, extraBlock, outOfOrder, truncated, stalled} {
 		t.Run(mode, func(t *testing.T) {
-			// Short enough to keep the stalled case quick, long enough
-			// that an honest peer on a loaded machine is never taken
-			// for a stalled one.
-			opts := Options{StallTimeout: 2 * time.Second}
+			// Beside an honest peer no stall timeout is needed: the
+			// honest peer's copy overtakes a staller near the end. A
+			// long one keeps an honest peer on a loaded machine from
+			// ever being taken for a stalled one.
 			bad := serveBad(t, f.bs, mode, foreign)
-
-			b := newFetcher(t, opts)
+			b := newFetcher(t, Options{StallTimeout: time.Minute})
 			connect(t, b.h, bad, serve(t, f.bs))
 			j := b.fetch(t, f.root)
 			if err := j.Err(); err != nil {
@@ -276,7 +275,9 @@ func TestFetchFailsOverFromBadPeers(t *testing.T) {
 			// wins first; what it sent is never stored.
 			b.onlyGoodBlocks(t, f.bs)
 
-			alone := newFetcher(t, opts)
+			// Alone, the staller is dropped after the stall timeout:
+			// short, to keep the test quick.
+			alone := newFetcher(t, Options{StallTimeout: 2 * time.Second})
 			connect(t, alone.h, bad)
 			j = alone.fetch(t, f.root)
 			if j.Err() == nil {
