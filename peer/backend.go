@@ -96,11 +96,17 @@ var entryTypes = map[content.EntryType]shell.EntryType{
 }
 
 func (b *backend) Node(ctx context.Context, c cid.Cid) (files.Node, error) {
-	return b.n.content.Node(ctx, c)
+	return b.NodeRange(ctx, c, 0, -1)
 }
 
+// NodeRange opens c and tracks its read as a transfer (transfers.go).
 func (b *backend) NodeRange(ctx context.Context, c cid.Cid, offset, length int64) (files.Node, error) {
-	return b.n.content.NodeRange(ctx, c, offset, length)
+	held := b.n.held(ctx, c)
+	nd, err := b.n.content.NodeRange(ctx, c, offset, length)
+	if err != nil {
+		return nil, err
+	}
+	return b.n.transfers.track(nd, c, !held, length), nil
 }
 
 func (b *backend) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
@@ -233,7 +239,10 @@ func pinStatuses(pins []content.PinStatus) []shell.PinStatus {
 }
 
 func (b *backend) GC(ctx context.Context, removed func(cid.Cid) error) error {
-	_, err := b.n.content.GC(ctx, removed)
+	before, _ := b.n.content.RepoStat(ctx)
+	n, err := b.n.content.GC(ctx, removed)
+	after, _ := b.n.content.RepoStat(ctx)
+	b.n.metrics.gcRan(n, before.RepoSize, after.RepoSize)
 	return err
 }
 
@@ -246,12 +255,21 @@ func (b *backend) RepoStat(ctx context.Context) (shell.RepoStat, error) {
 }
 
 func (b *backend) Verify(ctx context.Context, bad func(cid.Cid) error) (int, error) {
-	res, err := b.n.content.Verify(ctx, bad)
+	res, err := b.n.content.Verify(ctx, func(c cid.Cid) error {
+		b.n.metrics.verifyFailures.Inc()
+		if bad == nil {
+			return nil
+		}
+		return bad(c)
+	})
 	return res.Checked, err
 }
 
 func (b *backend) ExportDAG(ctx context.Context, root cid.Cid, w io.Writer) error {
-	return b.n.content.ExportCAR(ctx, root, w)
+	t := b.n.transfers.start(root, "export", -1, !b.n.held(ctx, root))
+	err := b.n.content.ExportCAR(ctx, root, countingWriter{w: w, t: t})
+	b.n.transfers.end(t, outcome(err))
+	return err
 }
 
 func (b *backend) ImportDAG(ctx context.Context, r io.Reader, pinRoots bool) (shell.DAGImport, error) {

@@ -129,7 +129,7 @@ func loopbackHost(tb testing.TB, listen ...string) host.Host {
 	tb.Helper()
 	cfg := testConfig()
 	cfg.Swarm.Listen = listen
-	h, err := newHost(newKey(tb), cfg)
+	h, err := newHost(newKey(tb), cfg, newNodeMetrics())
 	if err != nil {
 		tb.Fatal(err)
 	}

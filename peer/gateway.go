@@ -54,7 +54,7 @@ func (c GatewayConfig) validate(sh ShellConfig) error {
 // startShell does for the api file.
 func (n *Node) startGateway() error {
 	cfg := n.cfg.Shell.Config
-	src := shell.GatewaySource{Blocks: n.content.BlockService(), Prefetch: n.content.Prefetch}
+	src := shell.GatewaySource{Blocks: n.content.BlockService(), Prefetch: n.content.Prefetch, Metrics: n.metrics.reg}
 	handler, err := shell.NewGateway(cfg, src)
 	if err != nil {
 		return fmt.Errorf("start gateway: %w", err)

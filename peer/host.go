@@ -32,7 +32,7 @@ const RepoVersion = "2"
 // the resource and connection managers bounded by config, the reachability
 // pieces (AutoNAT, relays, hole punching, port mapping) the config switches
 // on, and, when the repo holds a swarm.key, a private network on TCP only.
-func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
+func newHost(key crypto.PrivKey, cfg Config, m *nodeMetrics) (host.Host, error) {
 	psk, err := LoadSwarmKey(cfg.RepoDir)
 	if err != nil {
 		return nil, err
@@ -65,9 +65,10 @@ func newHost(key crypto.PrivKey, cfg Config) (host.Host, error) {
 		libp2p.UserAgent(AgentVersion),
 		// TCP first on local networks, where it is faster (dialrank.go).
 		libp2p.SwarmOpts(swarm.WithDialRanker(dialRanker)),
-		// Metrics go to a registry of ours once /metrics exists; until then
-		// keep them off the global Prometheus registry.
-		libp2p.DisableMetrics(),
+		// The node's own registry, never the global one (metrics.go), and
+		// the byte counts of stats/bw.
+		libp2p.PrometheusRegisterer(m.reg),
+		libp2p.BandwidthReporter(m.bw),
 	}
 	if len(listen) == 0 {
 		// Reachable only through relays (reachability.static_relays);

@@ -38,6 +38,11 @@ type Node struct {
 	shell     *httpListener
 	files     *fileServer // the repo's files socket (fdsocket.go)
 
+	// metrics is what /debug/metrics/prometheus serves (metrics.go);
+	// transfers, the reads in flight through the shell (transfers.go).
+	metrics   *nodeMetrics
+	transfers *transfers
+
 	// stop ends the node's own goroutines (see reannounce); wg waits for them.
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -71,7 +76,9 @@ func (n *Node) start(ctx context.Context) error {
 	if n.ds, err = n.openDatastore(); err != nil {
 		return err
 	}
-	if n.host, err = newHost(key, n.cfg); err != nil {
+	n.metrics = newNodeMetrics()
+	n.transfers = newTransfers(n.metrics.observeFetch)
+	if n.host, err = newHost(key, n.cfg, n.metrics); err != nil {
 		return err
 	}
 	bootstrap, err := discovery.ParseBootstrap(n.cfg.Discovery.Bootstrap)
@@ -88,6 +95,7 @@ func (n *Node) start(ctx context.Context) error {
 	if n.content, err = content.New(ctx, n.host, n.routing, n.ds, ccfg); err != nil {
 		return fmt.Errorf("start content: %w", err)
 	}
+	n.metrics.reg.MustRegister(nodeCollector{n})
 	if n.discovery, err = discovery.New(n.host, n.routing, n.ds, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
 		return fmt.Errorf("start discovery: %w", err)
 	}
@@ -137,6 +145,7 @@ func (n *Node) startShell() error {
 	cfg.Version = Version
 	cfg.RepoVersion = RepoVersion
 	cfg.GatewayURL = n.GatewayURL()
+	cfg.Metrics = n.metrics.gatherer()
 	handler, err := shell.New(cfg, &backend{n: n})
 	if err != nil {
 		return fmt.Errorf("start shell: %w", err)

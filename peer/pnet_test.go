@@ -75,7 +75,7 @@ func privateHost(t *testing.T, swarmKey string) host.Host {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := newHost(key, cfg)
+	h, err := newHost(key, cfg, newNodeMetrics())
 	if err != nil {
 		t.Fatal(err)
 	}

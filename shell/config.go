@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultMaxBodyBytes caps a request body when Config.MaxBodyBytes is 0:
@@ -44,6 +46,11 @@ type Config struct {
 	// named in the RPC port's answer to /ipfs/ paths; empty names the
 	// config key instead.
 	GatewayURL string `yaml:"-"`
+
+	// Metrics is what /debug/metrics/prometheus serves besides the
+	// shell's own request metrics: the node's registry. nil serves the
+	// shell's alone.
+	Metrics prometheus.Gatherer `yaml:"-"`
 
 	// Logger receives the shell's logs; per-request lines are at debug
 	// level so the shell is quiet by default. nil means slog.Default() as

@@ -14,6 +14,7 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/gateway"
 	"github.com/ipfs/go-cid"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // gatewayPrefix is where the trustless gateway answers: GET and HEAD of
@@ -40,6 +41,10 @@ type GatewaySource struct {
 	// uses it to bring a file over the fast path rather than block by
 	// block.
 	Prefetch func(ctx context.Context, root cid.Cid, from, to int64) (_ context.Context, done func())
+	// Metrics is where boxo's gateway registers its request metrics; nil
+	// means a registry of the gateway's own, which nothing serves (boxo's
+	// default, the process-wide registry, would clash between nodes).
+	Metrics prometheus.Registerer
 }
 
 // withoutContent answers every /ipfs/ and /ipns/ path on the RPC port with
@@ -124,6 +129,10 @@ func (s *shell) newGateway(src GatewaySource) (http.Handler, error) {
 		MaxUnixFSDAGResponseSize: math.MaxInt64,
 		// A local node does not send its users to a third-party service.
 		DiagnosticServiceURL: "",
+		MetricsRegistry:      src.Metrics,
+	}
+	if conf.MetricsRegistry == nil {
+		conf.MetricsRegistry = prometheus.NewRegistry()
 	}
 	var h http.Handler = gateway.NewHandler(conf, backend)
 	if src.Prefetch != nil {

@@ -110,6 +110,12 @@ func withPostOnly(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The read-only pages (pages.go) answer GET; the origin rules
+		// that follow still apply to them.
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && isPage(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		w.Header().Set("Allow", "OPTIONS, POST")
 		writeError(w, errorf(kindMethodNotAllowed, "405 - Method Not Allowed: the API takes POST, not %s", r.Method))
 	})
@@ -225,6 +231,10 @@ func (s *shell) withAuth(next http.Handler) http.Handler {
 	}
 	want := []byte(s.cfg.AccessToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebUI(r.URL.Path) { // static files; the page sends the token
+			next.ServeHTTP(w, r)
+			return
+		}
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		// Constant time, so the token cannot be guessed byte by byte.
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {

@@ -25,6 +25,8 @@ type shell struct {
 	backend Backend
 	log     *slog.Logger
 	routes  map[string]handlerFunc
+	pages   *http.ServeMux  // metrics, pprof, the web page (pages.go)
+	reqs    *requestMetrics // metrics.go
 }
 
 // New returns the shell's HTTP handler, wrapped in its middleware: panic
@@ -90,16 +92,26 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"dag/get":              s.dagGet,
 		"dag/stat":             s.dagStat,
 		"pin/verify":           s.pinVerify,
+		// Cairn's view of itself (status.go, stats_bw.go, log.go).
+		"stats/bw":  s.statsBW,
+		"log/level": s.logLevel,
+		"status":    s.status,
 	}
+	s.reqs = newRequestMetrics()
+	s.pages = s.newPages()
 	// The gateway has a listener of its own (NewGateway); here /ipfs/ is
 	// refused before the API's middleware, whatever the method.
-	return s.withoutContent(s.middleware(http.HandlerFunc(s.route))), nil
+	return s.withRequestMetrics(s.withoutContent(s.middleware(http.HandlerFunc(s.route)))), nil
 }
 
 // route dispatches to the command named by the path; anything else gets
 // Kubo's 404 text in a JSON error.
 func (s *shell) route(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
+	if page, pattern := s.pages.Handler(r); !ok && pattern != "" {
+		page.ServeHTTP(w, r)
+		return
+	}
 	h := s.routes[name]
 	if !ok || h == nil {
 		writeError(w, errorf(kindUnknownCommand, "404 page not found: no command at %s", r.URL.Path))
