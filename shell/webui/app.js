@@ -154,7 +154,7 @@ function showBandwidth(bw) {
 function drawBandwidth() {
   const c = $('bw-chart');
   const g = c.getContext('2d');
-  const w = c.width, h = c.height, pad = 40;
+  const w = c.width, h = c.height, pad = 70;
   g.clearRect(0, 0, w, h);
   const top = Math.max(1024, ...samples.map((s) => Math.max(s.rin, s.rout)));
   g.strokeStyle = '#d9dee3';
@@ -192,8 +192,8 @@ function drawRouting(tables) {
   g.clearRect(0, 0, w, h);
   const n = Math.max(1, ...tables.map((t) => t.Buckets.length));
   const colors = { wan: '#2a7de1', lan: '#e07a2a' };
-  const slot = (w - 20) / n;
-  const bar = Math.max(2, slot / Math.max(1, tables.length) - 2);
+  const slot = Math.min(48, (w - 20) / n);
+  const bar = Math.max(2, Math.min(20, slot / Math.max(1, tables.length) - 2));
   g.font = '10px system-ui';
   tables.forEach((t, ti) => {
     g.fillStyle = colors[t.Name] || '#888';
@@ -205,6 +205,10 @@ function drawRouting(tables) {
   g.fillStyle = '#66707a';
   for (let i = 0; i < n; i += Math.ceil(n / 12)) g.fillText(String(i), 20 + i * slot, h - 4);
   g.fillText(String(k), 0, 14);
+  tables.forEach((t, ti) => {
+    g.fillStyle = colors[t.Name] || '#888';
+    g.fillText('■ ' + t.Name, w - 90 + ti * 45, 14);
+  });
   $('rt-detail').textContent = tables.map((t) => t.Name + ': ' + t.Peers + ' peers in ' + t.Buckets.length + ' buckets').join(' · ') +
     ' (bucket i: peers sharing i leading bits with this node)';
 }
