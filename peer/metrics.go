@@ -2,7 +2,6 @@ package peer
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/metrics"
@@ -224,9 +223,6 @@ func peerDirections(n *Node) (in, out int) {
 	}
 	return in, out
 }
-
-// errNoMetrics is what a node built without metrics answers.
-var errNoMetrics = errors.New("this node keeps no metrics")
 
 // observeFetch times a read of content the store lacked (transfers.go).
 func (m *nodeMetrics) observeFetch(outcome string, took time.Duration) {

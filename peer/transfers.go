@@ -145,6 +145,7 @@ type countingWriter struct {
 	t *transfer
 }
 
+// Write writes p and counts what was written.
 func (c countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.t.done.Add(int64(n))
