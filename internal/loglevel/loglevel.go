@@ -12,6 +12,7 @@ package loglevel
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"sync"
 
 	golog "github.com/ipfs/go-log/v2"
+	"github.com/libp2p/go-libp2p/gologshim"
 )
 
 // module is the import path of Cairn's packages, stripped from subsystem
@@ -43,6 +45,16 @@ var levels = &table{subs: map[string]slog.Level{}}
 
 // pkgs caches the subsystem of each logging call site (a PC).
 var pkgs sync.Map
+
+// Install makes the process log text to w: Cairn's records through
+// slog.Default, filtered by subsystem from def (log.level in config.yaml),
+// and go-libp2p's through go-log, whose per-subsystem levels Set changes
+// (go-libp2p's own default handler would fix them at start). Call it
+// before the node starts, so that go-libp2p's loggers pick it up.
+func Install(w io.Writer, def slog.Level) {
+	slog.SetDefault(slog.New(NewHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}), def)))
+	gologshim.SetDefaultHandler(golog.SlogHandler())
+}
 
 // handler filters records by their subsystem's level before next.
 type handler struct{ next slog.Handler }

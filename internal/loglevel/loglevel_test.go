@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	golog "github.com/ipfs/go-log/v2"
+	"github.com/libp2p/go-libp2p/gologshim"
 )
 
 // newLogger logs into a buffer through the level filter, default info,
@@ -109,5 +110,38 @@ func TestPackageOf(t *testing.T) {
 		if got := packageOf(fn); got != want {
 			t.Errorf("packageOf(%q) = %q, want %q", fn, got, want)
 		}
+	}
+}
+
+// Install routes go-libp2p's loggers through go-log, so that Set changes
+// their level at run time, and Cairn's through the subsystem filter.
+func TestInstall(t *testing.T) {
+	old := slog.Default()
+	t.Cleanup(func() {
+		slog.SetDefault(old)
+		setAll(slog.LevelInfo)
+		_ = golog.SetLogLevel("cairn-shim-test", "error")
+	})
+	var buf bytes.Buffer
+	Install(&buf, slog.LevelInfo)
+	slog.Debug("hidden")
+	if err := Set("internal/loglevel", "debug"); err != nil {
+		t.Fatal(err)
+	}
+	slog.Debug("shown")
+	if out := buf.String(); strings.Contains(out, "hidden") || !strings.Contains(out, "shown") {
+		t.Errorf("Cairn's log: %q", out)
+	}
+
+	shim := gologshim.Logger("cairn-shim-test")
+	ctx := t.Context()
+	if shim.Enabled(ctx, slog.LevelDebug) {
+		t.Fatal("a go-libp2p logger is at debug before any Set")
+	}
+	if err := Set("cairn-shim-test", "debug"); err != nil {
+		t.Fatal(err)
+	}
+	if !shim.Enabled(ctx, slog.LevelDebug) {
+		t.Error("Set did not reach the go-libp2p logger")
 	}
 }
