@@ -10,6 +10,7 @@ import (
 	golog "github.com/ipfs/go-log/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/cairnnet/cairn/internal/loglevel"
 	"github.com/cairnnet/cairn/peer"
 )
 
@@ -88,7 +89,8 @@ func runDaemonCmd(ctx context.Context, o daemonOpts, config []byte, stdout io.Wr
 		return fmt.Errorf("config: %w", err)
 	}
 	level, _ := peer.ParseLogLevel(cfg.Log.Level)
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	// Levels per subsystem, changed at run time by `cairn log level`.
+	loglevel.Install(os.Stderr, level)
 	if level > slog.LevelDebug {
 		// boxo's provider logs every failed announcement at ERROR, which on
 		// a node with no DHT peers yet is every add; the reprovider

@@ -165,29 +165,31 @@ func parseLevel(name string) (slog.Level, error) {
 }
 
 // Set sets subsystem's level: one of Cairn's (its sub-packages too, until
-// they are set apart), one of go-log's (go-libp2p's, kad-dht's, boxo's:
-// `swarm2`, `dht`, `bitswap`, ...), or, for "all" or "*", every one.
-// A name both Cairn and go-log know ("dht") is set in both.
+// they are set apart), or else one of go-log's (go-libp2p's, kad-dht's,
+// boxo's: `swarm2`, `dht`, `bitswap`, ...), or, for "all" or "*", every
+// one. A name both Cairn and go-log know ("dht") is set in both. go-log
+// takes names it has not seen yet, since go-libp2p's loggers make
+// themselves known only when they first log, and applies the level then.
 func Set(subsystem, level string) error {
 	l, err := parseLevel(level)
 	if err != nil {
 		return err
 	}
+	if subsystem == "" {
+		return fmt.Errorf("no log subsystem named: Cairn's are %s and their sub-packages; `all` sets every one", strings.Join(cairnSubsystems, ", "))
+	}
 	if subsystem == "all" || subsystem == "*" {
 		setAll(l)
 		return golog.SetLogLevel("*", level)
 	}
-	cairn, other := isCairn(subsystem), isGoLog(subsystem)
-	if !cairn && !other {
-		return fmt.Errorf("no log subsystem %q: Cairn's are %s and their sub-packages; `all` sets every one", subsystem, strings.Join(cairnSubsystems, ", "))
+	if !isCairn(subsystem) {
+		return golog.SetLogLevel(subsystem, level)
 	}
-	if cairn {
-		levels.Lock()
-		levels.subs[subsystem] = l
-		levels.recomputeMin()
-		levels.Unlock()
-	}
-	if other {
+	levels.Lock()
+	levels.subs[subsystem] = l
+	levels.recomputeMin()
+	levels.Unlock()
+	if isGoLog(subsystem) {
 		return golog.SetLogLevel(subsystem, level)
 	}
 	return nil
