@@ -51,15 +51,17 @@ async function callJSON(cmd, params) {
   return (await call(cmd, params)).json();
 }
 
-let asking = false;
+// askToken asks once per page load (a refusal is not asked again every
+// poll); reloading the page asks again.
+let asked = false;
 function askToken() {
-  if (asking) return;
-  asking = true;
+  if (asked) return;
+  asked = true;
   const t = window.prompt('This node needs its access token (shell.access_token in config.yaml):');
-  asking = false;
   if (t) {
     token = t.trim();
     sessionStorage.setItem('cairn-token', token);
+    asked = false; // a wrong token may be corrected
   }
 }
 
