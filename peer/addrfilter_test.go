@@ -47,7 +47,7 @@ func TestAddrFiltersGateConnections(t *testing.T) {
 	cfg := testConfig()
 	cfg.Swarm.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.Swarm.AddrFilters = []string{"/ip4/127.0.0.0/ipcidr/8"}
-	strict, err := newHost(newKey(t), cfg)
+	strict, err := newHost(newKey(t), cfg, newNodeMetrics())
 	if err != nil {
 		t.Fatal(err)
 	}
