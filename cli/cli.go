@@ -115,11 +115,11 @@ has an access_token.`,
 	root.SetHelpCommandGroupID(groupTool)
 	root.SetCompletionCommandGroupID(groupTool)
 	for _, group := range [][]*cobra.Command{
-		inGroup(groupBasic, newInitCmd(config), newAddCmd(), newCatCmd(), newGetCmd(), newLsCmd()),
+		inGroup(groupBasic, newInitCmd(config), newAddCmd(), newCatCmd(), newGetCmd(), newLsCmd(), newStatusCmd()),
 		inGroup(groupData, newBlockCmd(), newDagCmd(), newPinCmd()),
 		inGroup(groupAdvance, newDaemonCmd(config), newShutdownCmd(), newRepoCmd(), newStatsCmd()),
 		inGroup(groupNetwork, newIDCmd(), newBootstrapCmd(), newSwarmCmd(), newRoutingCmd()),
-		inGroup(groupTool, newConfigCmd(), newVersionCmd()),
+		inGroup(groupTool, newConfigCmd(), newVersionCmd(), newLogCmd()),
 		oldNames(),
 	} {
 		root.AddCommand(group...)

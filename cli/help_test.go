@@ -108,7 +108,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"repo", "gc", "--pin-roots=false"}, 2, "unknown flag: --pin-roots"},
 		{[]string{"cat", "a", "b"}, 2, "cat takes one CID, got 2 arguments"},
 		{[]string{"id", "--repo", t.TempDir()}, 1, "no running daemon"},
-		{[]string{"stats", "bw", "--repo", t.TempDir()}, 1, "not yet"},
+		{[]string{"log", "level", "all", "--repo", t.TempDir()}, 2, "log level takes a subsystem and a level, got 1 arguments"},
 		{[]string{"init", "--repo", filepath.Join(t.TempDir(), "r"), "--profile", "turbo"}, 2, `unknown profile "turbo"`},
 	}
 	for _, tt := range tests {

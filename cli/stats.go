@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,8 +15,8 @@ import (
 
 func newStatsCmd() *cobra.Command {
 	return newGroupCmd("stats", "Counters: bandwidth, DHT, providing, Bitswap, fast path",
-		`Counters the daemon keeps: the DHT routing tables, reproviding, Bitswap
-and the fast path.`,
+		`Counters the daemon keeps: bandwidth, the DHT routing tables,
+reproviding, Bitswap and the fast path.`,
 		newStatsBWCmd(), newStatsDHTCmd("dht"),
 		newStatsCmdOf("provide", "Show reproviding: announcements, timing, strategy", "stats/provide", printProvideStats),
 		newStatsCmdOf("bitswap", "Show Kubo's Bitswap counters (-v: partners)", "stats/bitswap", printBitswapStats),
@@ -39,25 +38,6 @@ func newStatsCmdOf(use, short, endpoint string, show func(context.Context, *clie
 		}
 		return show(ctx, c, out, verbose)
 	})
-	return cmd
-}
-
-// newStatsBWCmd is Kubo's stats bw, which needs libp2p's bandwidth
-// counter: the host runs without one (metrics are off until Cairn serves
-// them), so it says so rather than print zeros.
-func newStatsBWCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "bw",
-		Short: "Bandwidth counters (not yet: the host keeps none)",
-		Long: `Kubo's bandwidth counters. Not yet in Cairn: the libp2p host runs
-without a bandwidth counter, so there is nothing to show; the fast path's
-and Bitswap's byte counts are in ` + "`stats fastpath`" + ` and ` + "`stats bitswap`" + `.`,
-		Args: noArgs,
-	}
-	clientFlags(cmd, defaultClientTimeout)
-	cmd.RunE = func(*cobra.Command, []string) error {
-		return errors.New("stats bw: not yet: the node keeps no bandwidth counter (see `cairn stats bitswap` and `cairn stats fastpath` for bytes moved)")
-	}
 	return cmd
 }
 

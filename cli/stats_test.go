@@ -25,7 +25,7 @@ type provideStatsNode struct {
 func (n provideStatsNode) ProvideStats() (shell.ProvideStats, error) { return n.stats, nil }
 
 // statsRepo serves a shell over n and returns a repo pointing at it.
-func statsRepo(t *testing.T, n provideStatsNode) string {
+func statsRepo(t *testing.T, n shell.Backend) string {
 	t.Helper()
 	h, err := shell.New(shell.Config{}, n)
 	if err != nil {
