@@ -267,7 +267,7 @@ func (b *backend) Verify(ctx context.Context, bad func(cid.Cid) error) (int, err
 
 func (b *backend) ExportDAG(ctx context.Context, root cid.Cid, w io.Writer) error {
 	t := b.n.transfers.start(root, "export", -1, !b.n.held(ctx, root))
-	err := b.n.content.ExportCAR(ctx, root, countingWriter{w: w, t: t})
+	err := b.n.content.ExportCAR(ctx, root, countingWriter{w: w, n: &t.done})
 	b.n.transfers.end(t, outcome(err))
 	return err
 }

@@ -139,19 +139,6 @@ func (f *trackedSeekFile) Seek(offset int64, whence int) (int64, error) {
 	return f.sk.Seek(offset, whence)
 }
 
-// countingWriter counts what an export writes.
-type countingWriter struct {
-	w io.Writer
-	t *transfer
-}
-
-// Write writes p and counts what was written.
-func (c countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.t.done.Add(int64(n))
-	return n, err
-}
-
 // held reports whether the store has root, so that a read can tell a fetch
 // from a local read; an error counts as not held.
 func (n *Node) held(ctx context.Context, root cid.Cid) bool {
