@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnnet/cairn/content"
+	"github.com/cairnnet/cairn/content/replication"
 	"github.com/cairnnet/cairn/dht"
 	"github.com/cairnnet/cairn/discovery"
 	"github.com/cairnnet/cairn/shell"
@@ -23,16 +24,17 @@ const (
 // own defaults and Validate; this type only composes them. Every default is
 // documented beside its key in the project's config.yaml.
 type Config struct {
-	Swarm       SwarmConfig       `yaml:"swarm"`
-	Connections ConnectionsConfig `yaml:"connections"`
-	Resources   ResourcesConfig   `yaml:"resources"`
-	DHT         dht.Config        `yaml:"dht"`
-	Discovery   discovery.Config  `yaml:"discovery"`
-	Content     content.Config    `yaml:"content"`
-	Datastore   DatastoreConfig   `yaml:"datastore"`
-	Shell       ShellConfig       `yaml:"shell"`
-	Gateway     GatewayConfig     `yaml:"gateway"`
-	Log         LogConfig         `yaml:"log"`
+	Swarm       SwarmConfig        `yaml:"swarm"`
+	Connections ConnectionsConfig  `yaml:"connections"`
+	Resources   ResourcesConfig    `yaml:"resources"`
+	DHT         dht.Config         `yaml:"dht"`
+	Discovery   discovery.Config   `yaml:"discovery"`
+	Content     content.Config     `yaml:"content"`
+	Replication replication.Config `yaml:"replication"`
+	Datastore   DatastoreConfig    `yaml:"datastore"`
+	Shell       ShellConfig        `yaml:"shell"`
+	Gateway     GatewayConfig      `yaml:"gateway"`
+	Log         LogConfig          `yaml:"log"`
 
 	// Reachability: AutoNAT, relays, hole punching, port mapping.
 	Reachability ReachabilityConfig `yaml:"reachability"`
@@ -100,6 +102,7 @@ func DefaultConfig() Config {
 		DHT:         dht.DefaultConfig(),
 		Discovery:   discovery.DefaultConfig(),
 		Content:     content.DefaultConfig(),
+		Replication: replication.DefaultConfig(),
 		Datastore:   DatastoreConfig{Type: "disk", Sync: true},
 		Shell:       ShellConfig{Address: DefaultShellAddr, Config: shell.DefaultConfig()},
 		Gateway:     GatewayConfig{Address: DefaultGatewayAddr},
@@ -146,7 +149,7 @@ func (c Config) Validate() error {
 	if _, err := ParseLogLevel(c.Log.Level); err != nil {
 		return err
 	}
-	for _, v := range []interface{ Validate() error }{c.DHT, c.Discovery, c.Content} {
+	for _, v := range []interface{ Validate() error }{c.DHT, c.Discovery, c.Content, c.Replication} {
 		if err := v.Validate(); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cairnnet/cairn/content"
+	"github.com/cairnnet/cairn/content/replication"
 	"github.com/cairnnet/cairn/dht"
 	"github.com/cairnnet/cairn/discovery"
 	"github.com/cairnnet/cairn/shell"
@@ -34,6 +35,7 @@ type Node struct {
 	routing   *dht.DHT
 	discovery *discovery.Discovery
 	content   *content.Content
+	repl      *replication.Service
 	gateway   *httpListener
 	shell     *httpListener
 	files     *fileServer // the repo's files socket (fdsocket.go)
@@ -96,6 +98,9 @@ func (n *Node) start(ctx context.Context) error {
 		return fmt.Errorf("start content: %w", err)
 	}
 	n.metrics.reg.MustRegister(nodeCollector{n})
+	if err := n.startReplication(); err != nil {
+		return err
+	}
 	if n.discovery, err = discovery.New(n.host, n.routing, n.ds, n.cfg.Discovery, n.cfg.Connections.Low); err != nil {
 		return fmt.Errorf("start discovery: %w", err)
 	}
@@ -200,6 +205,9 @@ func (n *Node) close() error {
 	}
 	if n.discovery != nil {
 		closeOne("discovery", n.discovery)
+	}
+	if n.repl != nil {
+		closeOne("replication", n.repl)
 	}
 	if n.content != nil {
 		closeOne("content", n.content)
