@@ -222,12 +222,12 @@ func (b *backend) Unpin(ctx context.Context, c cid.Cid) error {
 
 func (b *backend) ListPins(ctx context.Context, types ...string) ([]shell.PinStatus, error) {
 	pins, err := b.n.content.ListPins(ctx, types...)
-	return pinStatuses(pins), err
+	return b.n.markReplicas(pinStatuses(pins)), err
 }
 
 func (b *backend) CheckPins(ctx context.Context, cids ...cid.Cid) ([]shell.PinStatus, error) {
 	pins, err := b.n.content.CheckPins(ctx, cids...)
-	return pinStatuses(pins), err
+	return b.n.markReplicas(pinStatuses(pins)), err
 }
 
 func pinStatuses(pins []content.PinStatus) []shell.PinStatus {

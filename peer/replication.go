@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairnnet/cairn/content"
 	"github.com/cairnnet/cairn/content/replication"
+	"github.com/cairnnet/cairn/shell"
 	"github.com/ipfs/boxo/files"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	pin "github.com/ipfs/boxo/pinning/pinner"
@@ -153,4 +154,91 @@ func (s replicaStore) Free(ctx context.Context) (uint64, error) {
 		return math.MaxUint64, nil
 	}
 	return st.StorageMax - min(st.StorageMax, st.RepoSize), nil
+}
+
+var _ shell.ReplicationBackend = (*backend)(nil)
+
+func (b *backend) DefaultReplication() int { return b.n.cfg.Replication.Default }
+
+func (b *backend) Replicate(ctx context.Context, c cid.Cid, factor int) (shell.Replication, error) {
+	st, err := b.n.repl.Replicate(ctx, c, factor)
+	if err != nil {
+		return shell.Replication{}, err
+	}
+	return shellReplication(st), nil
+}
+
+// Unreplicate does nothing for a CID not replicated from here, so that
+// `pin rm --replicate` works on any pin.
+func (b *backend) Unreplicate(ctx context.Context, c cid.Cid) error {
+	err := b.n.repl.Unreplicate(ctx, c)
+	if errors.Is(err, replication.ErrNotReplicated) {
+		return nil
+	}
+	return err
+}
+
+func (b *backend) Replication(_ context.Context, c cid.Cid) (shell.Replication, error) {
+	st, err := b.n.repl.Status(c)
+	if err != nil {
+		return shell.Replication{}, err
+	}
+	return shellReplication(st), nil
+}
+
+func shellReplication(st replication.Status) shell.Replication {
+	out := shell.Replication{Cid: st.Root.String(), Factor: st.Factor, Live: st.Live, Origin: st.Origin.String(), Replica: st.Replica}
+	for _, h := range st.Holders {
+		sh := shell.ReplicationHolder{Peer: h.Peer.String(), Live: h.Live, Error: h.Err}
+		if !h.LastProved.IsZero() {
+			t := h.LastProved.UTC()
+			sh.LastProved = &t
+		}
+		out.Holders = append(out.Holders, sh)
+	}
+	for _, r := range st.Refusals {
+		out.Refusals = append(out.Refusals, shell.ReplicationRefusal{Peer: r.Peer.String(), Reason: r.Reason})
+	}
+	return out
+}
+
+// markReplicas shows pins as replication knows them: a replica's pin node
+// as the root it keeps (a replica, recursive), and a pin this node
+// replicates with its factor.
+func (n *Node) markReplicas(pins []shell.PinStatus) []shell.PinStatus {
+	if n.repl == nil {
+		return pins
+	}
+	byCid := make(map[cid.Cid]int, len(pins))
+	for i, p := range pins {
+		byCid[p.Cid] = i
+	}
+	var out []shell.PinStatus
+	drop := make(map[int]bool)
+	for _, st := range n.repl.List() {
+		if !st.Replica {
+			if i, ok := byCid[st.Root]; ok {
+				pins[i].Replication = st.Factor
+			}
+			continue
+		}
+		i, ok := byCid[replicaPin(st.Root)]
+		if !ok {
+			continue
+		}
+		drop[i] = true
+		if j, ok := byCid[st.Root]; ok && pins[j].Type != shell.PinIndirect {
+			pins[j].Replica = true
+			continue
+		} else if ok {
+			drop[j] = true
+		}
+		out = append(out, shell.PinStatus{Cid: st.Root, Type: pins[i].Type, Replica: true})
+	}
+	for i, p := range pins {
+		if !drop[i] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

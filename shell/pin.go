@@ -2,9 +2,12 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"time"
 
 	"github.com/ipfs/go-cid"
 )
@@ -35,11 +38,18 @@ const (
 type PinStatus struct {
 	Cid  cid.Cid
 	Type string
+	// Replication is the factor this node keeps the pin at (0: none).
+	Replication int
+	// Replica says the node holds the CID for another peer.
+	Replica bool
 }
 
-// pinsOutput is pin/add's and pin/rm's output, in Kubo's shape.
+// pinsOutput is pin/add's and pin/rm's output, in Kubo's shape, plus the
+// state of the copies pin/add?replicate=N asked for (Kubo's clients
+// ignore the extra field).
 type pinsOutput struct {
-	Pins []string
+	Pins        []string
+	Replication []Replication `json:",omitempty"`
 }
 
 // pinAdd pins each arg, recursively unless recursive=false.
@@ -53,12 +63,23 @@ func (s *shell) pinAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	factor, err := s.replicateParam(q, recursive)
+	if err != nil {
+		return err
+	}
 	out := pinsOutput{Pins: []string{}}
 	for _, c := range cids {
 		if err := s.backend.Pin(r.Context(), c, recursive); err != nil {
 			return timedOut(r.Context(), fmt.Errorf("pin %s: %w", c, err), fmt.Sprintf("content %s not found", c))
 		}
 		out.Pins = append(out.Pins, c.String())
+		if factor > 1 {
+			st, err := s.backend.(ReplicationBackend).Replicate(r.Context(), c, factor)
+			if err != nil {
+				return fmt.Errorf("pin %s: %w", c, err)
+			}
+			out.Replication = append(out.Replication, st)
+		}
 	}
 	return writeJSON(w, out)
 }
@@ -75,6 +96,14 @@ func (s *shell) pinRm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	replicated, err := boolParam(q, "replicate", false)
+	if err != nil {
+		return err
+	}
+	rb, ok := s.backend.(ReplicationBackend)
+	if replicated && !ok {
+		return errorf(kindBadRequest, "option \"replicate\": this node does not replicate pins")
+	}
 	if !recursive {
 		sts, err := s.backend.CheckPins(r.Context(), cids...)
 		if err != nil {
@@ -88,6 +117,11 @@ func (s *shell) pinRm(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := pinsOutput{Pins: []string{}}
 	for _, c := range cids {
+		if replicated {
+			if err := rb.Unreplicate(r.Context(), c); err != nil {
+				return err
+			}
+		}
 		if err := s.backend.Unpin(r.Context(), c); err != nil {
 			return err
 		}
@@ -96,15 +130,18 @@ func (s *shell) pinRm(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, out)
 }
 
-// pinLsType is one entry of pin/ls's Keys.
+// pinLsType is one entry of pin/ls's Keys; Replication and Replica are
+// Cairn's own, and Kubo's clients ignore them.
 type pinLsType struct {
-	Type string
+	Type        string
+	Replication int  `json:",omitempty"`
+	Replica     bool `json:",omitempty"`
 }
 
 // pinLsObject is one line of pin/ls with stream=true.
 type pinLsObject struct {
-	Cid  string
-	Type string
+	Cid string
+	pinLsType
 }
 
 // pinLs lists pins, all types by default as in Kubo, or reports how each
@@ -131,7 +168,7 @@ func (s *shell) pinLs(w http.ResponseWriter, r *http.Request) error {
 	if stream {
 		out := &jsonStream{w: w}
 		for _, p := range pins {
-			if err := out.emit(pinLsObject{Cid: p.Cid.String(), Type: p.Type}); err != nil {
+			if err := out.emit(pinLsObject{Cid: p.Cid.String(), pinLsType: lsType(p)}); err != nil {
 				return err
 			}
 		}
@@ -140,9 +177,13 @@ func (s *shell) pinLs(w http.ResponseWriter, r *http.Request) error {
 	}
 	keys := make(map[string]pinLsType, len(pins))
 	for _, p := range pins {
-		keys[p.Cid.String()] = pinLsType{Type: p.Type}
+		keys[p.Cid.String()] = lsType(p)
 	}
 	return writeJSON(w, struct{ Keys map[string]pinLsType }{keys})
+}
+
+func lsType(p PinStatus) pinLsType {
+	return pinLsType{Type: p.Type, Replication: p.Replication, Replica: p.Replica}
 }
 
 // checkPins reports how each arg is pinned, with Kubo's error for one no
@@ -175,4 +216,91 @@ func pinTypes(t string) ([]string, error) {
 	default:
 		return nil, errorf(kindBadRequest, "invalid type %q: want all, recursive, direct or indirect", t)
 	}
+}
+
+// ReplicationBackend is implemented by a Backend that keeps pins at a
+// replication factor: pin/add?replicate=N, pin/rm?replicate and
+// pin/status. It is apart from PinBackend so that test fakes need not
+// implement it.
+type ReplicationBackend interface {
+	// DefaultReplication is the factor of a pin/add that names none.
+	DefaultReplication() int
+	// Replicate has factor peers in all (this one included) hold c,
+	// already pinned here, and reports the first round's outcome.
+	Replicate(ctx context.Context, c cid.Cid, factor int) (Replication, error)
+	// Unreplicate releases the copies Replicate asked for; nothing for a
+	// CID not replicated from here.
+	Unreplicate(ctx context.Context, c cid.Cid) error
+	// Replication reports c's holders; an error for a CID this node does
+	// not replicate or hold for another.
+	Replication(ctx context.Context, c cid.Cid) (Replication, error)
+}
+
+// Replication is pin/status's answer: how many copies a pin should have,
+// the live ones, and each holder with its last proof of holding.
+type Replication struct {
+	Cid    string
+	Factor int
+	Live   int
+	Origin string
+	// Replica says this node holds Cid for Origin.
+	Replica  bool
+	Holders  []ReplicationHolder
+	Refusals []ReplicationRefusal `json:",omitempty"`
+}
+
+// ReplicationHolder is one holder of a replicated pin.
+type ReplicationHolder struct {
+	Peer       string
+	Live       bool
+	LastProved *time.Time `json:",omitempty"`
+	Error      string     `json:",omitempty"`
+}
+
+// ReplicationRefusal is a peer that would not hold the pin, and why.
+type ReplicationRefusal struct {
+	Peer   string
+	Reason string
+}
+
+// replicateParam reads pin/add's replicate option: the copies wanted,
+// replication.default when not given.
+func (s *shell) replicateParam(q url.Values, recursive bool) (int, error) {
+	rb, ok := s.backend.(ReplicationBackend)
+	n, set, err := intParam(q, "replicate", 0)
+	switch {
+	case err != nil:
+		return 0, err
+	case !set && ok:
+		n = int64(rb.DefaultReplication())
+	case n < 0:
+		return 0, errorf(kindBadRequest, "option \"replicate\": %d copies is negative", n)
+	}
+	if n <= 1 {
+		return 0, nil
+	}
+	if !ok {
+		return 0, errorf(kindBadRequest, "option \"replicate\": this node does not replicate pins")
+	}
+	if !recursive {
+		return 0, errorf(kindBadRequest, "option \"replicate\": only a recursive pin can be replicated")
+	}
+	return int(n), nil
+}
+
+// pinStatus answers pin/status: a replicated pin's holders.
+func (s *shell) pinStatus(w http.ResponseWriter, r *http.Request) error {
+	c, err := oneCIDArg(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	rb, ok := s.backend.(ReplicationBackend)
+	if !ok {
+		return errorf(kindUnknownCommand, "pin/status: this node does not replicate pins: %w", errors.ErrUnsupported)
+	}
+	st, err := rb.Replication(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, st)
 }

@@ -59,6 +59,7 @@ func New(cfg Config, backend Backend) (http.Handler, error) {
 		"pin/add":           s.pinAdd,
 		"pin/rm":            s.pinRm,
 		"pin/ls":            s.pinLs,
+		"pin/status":        s.pinStatus,
 		"repo/gc":           s.repoGC,
 		"repo/stat":         s.repoStat,
 		"repo/verify":       s.repoVerify,

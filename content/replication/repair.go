@@ -24,6 +24,9 @@ func (s *Service) round(ctx context.Context, root cid.Cid) {
 	case rec.Factor == 0:
 		s.expire(ctx, rec)
 		return
+	case rec.holder(s.self) == nil && rec.Origin == s.self:
+		// The origin's copy is its user's pin: it stays a holder.
+		s.relist(root)
 	case rec.holder(s.self) == nil:
 		// A newer record left this peer out: its copy is surplus.
 		s.logErr("drop", root, s.drop(ctx, root))
@@ -37,6 +40,16 @@ func (s *Service) round(ctx context.Context, root cid.Cid) {
 	}
 	if lead {
 		next = s.lead(ctx, rec)
+	}
+}
+
+// relist puts this peer back among root's holders.
+func (s *Service) relist(root cid.Cid) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.records[root]; r != nil && r.holder(s.self) == nil {
+		r.Holders = append(r.Holders, &Holder{Peer: s.self, Live: true, LastSeen: s.cfg.now()})
+		s.saveLocked(r)
 	}
 }
 

@@ -314,6 +314,11 @@ func (s *Service) fetchNow(ctx context.Context, root cid.Cid, size uint64) error
 func (s *Service) addHeldLocked(rec *Record) {
 	now := s.cfg.now()
 	rec.Changed = now
+	for _, h := range rec.Holders {
+		if h.LastSeen.IsZero() {
+			h.LastSeen = now
+		}
+	}
 	if h := rec.holder(s.self); h != nil {
 		h.Live, h.LastProved, h.LastSeen = true, now, now
 	} else {
