@@ -1,0 +1,186 @@
+package peer
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cairnnet/cairn/content"
+	"github.com/cairnnet/cairn/internal/p2ptest"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/host"
+)
+
+// replNet is a private network of cairn nodes on disk repos, which can be
+// stopped and started again on the same repo.
+type replNet struct {
+	t     *testing.T
+	cfgs  []Config
+	nodes []*Node // nil while stopped
+}
+
+func newReplNet(t *testing.T, n int) *replNet {
+	rn := &replNet{t: t}
+	var key []byte
+	for i := range n {
+		dir := t.TempDir()
+		if _, err := InitRepo(dir, []byte("")); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if err := GenerateSwarmKey(dir); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if key, err = os.ReadFile(filepath.Join(dir, SwarmKeyFile)); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.WriteFile(filepath.Join(dir, SwarmKeyFile), key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := testConfig()
+		cfg.RepoDir = dir
+		cfg.Datastore = DatastoreConfig{Type: "disk"}
+		cfg.Replication.CheckInterval = 300 * time.Millisecond
+		cfg.Replication.MaxBackoff = time.Second
+		cfg.Replication.RequestTimeout = 5 * time.Second
+		cfg.Replication.HoldTimeout = time.Minute
+		cfg.Replication.RequestRate = 1000
+		rn.cfgs = append(rn.cfgs, cfg)
+		rn.nodes = append(rn.nodes, nil)
+		rn.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range rn.nodes {
+			rn.stop(i)
+		}
+	})
+	return rn
+}
+
+// start starts node i and connects it to every running node.
+func (rn *replNet) start(i int) {
+	n, err := New(context.Background(), rn.cfgs[i])
+	if err != nil {
+		rn.t.Fatal(err)
+	}
+	rn.nodes[i] = n
+	var others []host.Host
+	for j, o := range rn.nodes {
+		if j != i && o != nil {
+			others = append(others, o.Host())
+		}
+	}
+	p2ptest.ConnectIdentified(rn.t, n.Host(), others...)
+}
+
+func (rn *replNet) stop(i int) {
+	if n := rn.nodes[i]; n != nil {
+		rn.nodes[i] = nil
+		if err := n.Close(); err != nil {
+			rn.t.Errorf("close node %d: %v", i, err)
+		}
+	}
+}
+
+// holders are the running nodes that keep root: a record of it, and a pin.
+func (rn *replNet) holders(root cid.Cid) []int {
+	var out []int
+	for i, n := range rn.nodes {
+		if n == nil {
+			continue
+		}
+		if _, err := n.Replication().Status(root); err != nil {
+			continue
+		}
+		st, err := n.Content().CheckPins(context.Background(), root)
+		if err == nil && len(st) == 1 && st[0].Type != "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (rn *replNet) waitHolders(root cid.Cid, want int, d time.Duration) []int {
+	rn.t.Helper()
+	var got []int
+	start := time.Now()
+	waitFor(rn.t, fmt.Sprintf("%d holders", want), d, func() bool {
+		got = rn.holders(root)
+		return len(got) == want
+	})
+	rn.t.Logf("%d holders %v after %s", want, got, time.Since(start).Round(time.Millisecond))
+	return got
+}
+
+// The scenario on real nodes: 8 peers, a 20 MiB file pinned with
+// 3 copies; two holders die and are replaced, the bytes come from a peer
+// that never held them, the pinner dies and the count recovers, and when
+// all come back the surplus is released.
+func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
+	rn := newReplNet(t, 8)
+	data := make([]byte, 20<<20)
+	rand.Read(data)
+	origin := rn.nodes[0]
+	res, err := origin.Content().Import(t.Context(), bytes.NewReader(data), content.ImportOptions{Pin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := res.Cid
+	st, err := origin.Replication().Replicate(t.Context(), root, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Live != 3 {
+		t.Fatalf("Replicate: %d live copies, refusals %v", st.Live, st.Refusals)
+	}
+	first := rn.waitHolders(root, 3, 30*time.Second)
+	ever := slices.Clone(first)
+
+	var killed []int
+	for _, i := range first {
+		if i != 0 {
+			rn.stop(i)
+			killed = append(killed, i)
+		}
+	}
+	second := rn.waitHolders(root, 3, 30*time.Second)
+	ever = append(ever, second...)
+
+	stranger := -1
+	for i, n := range rn.nodes {
+		if n != nil && !slices.Contains(ever, i) {
+			stranger = i
+		}
+	}
+	if stranger < 0 {
+		t.Fatal("no node left that never held the file")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if got := readAll(t, ctx, rn.nodes[stranger], root); !bytes.Equal(got, data) {
+		t.Fatal("bytes read from the holders differ")
+	}
+
+	rn.stop(0)
+	killed = append(killed, 0)
+	rn.waitHolders(root, 3, 30*time.Second)
+
+	for _, i := range killed {
+		rn.start(i)
+	}
+	final := rn.waitHolders(root, 3, 30*time.Second)
+	if !slices.Contains(final, 0) {
+		t.Fatalf("holders %v: the pinner's own copy should stay", final)
+	}
+	waitFor(t, "the pinner to prove 3 live copies", 30*time.Second, func() bool {
+		st, err := rn.nodes[0].Replication().Status(root)
+		return err == nil && st.Live == 3
+	})
+}
