@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,14 +106,29 @@ func (rn *replNet) holders(root cid.Cid) []int {
 	return out
 }
 
+// dump logs what each running node knows of root.
+func (rn *replNet) dump(root cid.Cid) {
+	for i, n := range rn.nodes {
+		if n == nil {
+			continue
+		}
+		st, err := n.Replication().Status(root)
+		rn.t.Logf("node %d %s: %+v %v", i, n.Host().ID(), st, err)
+	}
+}
+
 func (rn *replNet) waitHolders(root cid.Cid, want int, d time.Duration) []int {
 	rn.t.Helper()
 	var got []int
 	start := time.Now()
-	waitFor(rn.t, fmt.Sprintf("%d holders", want), d, func() bool {
-		got = rn.holders(root)
-		return len(got) == want
-	})
+	deadline := time.Now().Add(d)
+	for got = rn.holders(root); len(got) != want; got = rn.holders(root) {
+		if time.Now().After(deadline) {
+			rn.dump(root)
+			rn.t.Fatalf("timed out after %s waiting for %d holders: %v", d, want, got)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 	rn.t.Logf("%d holders %v after %s", want, got, time.Since(start).Round(time.Millisecond))
 	return got
 }
@@ -140,7 +154,7 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 	if st.Live != 3 {
 		t.Fatalf("Replicate: %d live copies, refusals %v", st.Live, st.Refusals)
 	}
-	first := rn.waitHolders(root, 3, 30*time.Second)
+	first := rn.waitHolders(root, 3, 60*time.Second)
 	ever := slices.Clone(first)
 
 	var killed []int
@@ -150,7 +164,7 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 			killed = append(killed, i)
 		}
 	}
-	second := rn.waitHolders(root, 3, 30*time.Second)
+	second := rn.waitHolders(root, 3, 60*time.Second)
 	ever = append(ever, second...)
 
 	stranger := -1
@@ -170,12 +184,12 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 
 	rn.stop(0)
 	killed = append(killed, 0)
-	rn.waitHolders(root, 3, 30*time.Second)
+	rn.waitHolders(root, 3, 60*time.Second)
 
 	for _, i := range killed {
 		rn.start(i)
 	}
-	final := rn.waitHolders(root, 3, 30*time.Second)
+	final := rn.waitHolders(root, 3, 60*time.Second)
 	if !slices.Contains(final, 0) {
 		t.Fatalf("holders %v: the pinner's own copy should stay", final)
 	}

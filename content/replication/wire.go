@@ -52,12 +52,12 @@ func (k kind) String() string {
 
 // request is one message to a peer.
 type request struct {
-	Version int        `cbor:"1,keyasint"`
-	Kind    kind       `cbor:"2,keyasint"`
-	Root    []byte     `cbor:"3,keyasint"`
+	Version int         `cbor:"1,keyasint"`
+	Kind    kind        `cbor:"2,keyasint"`
+	Root    []byte      `cbor:"3,keyasint"`
 	Record  *wireRecord `cbor:"4,keyasint,omitempty"`
-	Block   []byte     `cbor:"5,keyasint,omitempty"`
-	Nonce   []byte     `cbor:"6,keyasint,omitempty"`
+	Block   []byte      `cbor:"5,keyasint,omitempty"`
+	Nonce   []byte      `cbor:"6,keyasint,omitempty"`
 }
 
 // response is a peer's answer. Refused carries why a request was not
@@ -65,10 +65,10 @@ type request struct {
 // the peer's record of Root, if any, so that every holder converges on
 // the newest.
 type response struct {
-	Version int        `cbor:"1,keyasint"`
-	Refused string     `cbor:"2,keyasint,omitempty"`
-	Held    bool       `cbor:"3,keyasint,omitempty"`
-	Proof   []byte     `cbor:"4,keyasint,omitempty"`
+	Version int         `cbor:"1,keyasint"`
+	Refused string      `cbor:"2,keyasint,omitempty"`
+	Held    bool        `cbor:"3,keyasint,omitempty"`
+	Proof   []byte      `cbor:"4,keyasint,omitempty"`
 	Record  *wireRecord `cbor:"5,keyasint,omitempty"`
 }
 
