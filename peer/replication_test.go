@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/cairnnet/cairn/content"
-	"github.com/cairnnet/cairn/internal/p2ptest"
+	"github.com/cairnnet/cairn/content/replication"
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/host"
+	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
 )
 
 // replNet is a private network of cairn nodes on disk repos, which can be
@@ -70,13 +70,20 @@ func (rn *replNet) start(i int) {
 		rn.t.Fatal(err)
 	}
 	rn.nodes[i] = n
-	var others []host.Host
 	for j, o := range rn.nodes {
-		if j != i && o != nil {
-			others = append(others, o.Host())
+		if j == i || o == nil {
+			continue
 		}
+		if err := n.Host().Connect(rn.t.Context(), libp2ppeer.AddrInfo{ID: o.Host().ID(), Addrs: o.Host().Addrs()}); err != nil {
+			rn.t.Fatal(err)
+		}
+		// A restarted node may have dialled its remembered peers before
+		// this, so wait on what identify leaves behind, not on its event.
+		waitFor(rn.t, "identify", 10*time.Second, func() bool {
+			ok, err := n.Host().Peerstore().SupportsProtocols(o.Host().ID(), replication.ProtocolID)
+			return err == nil && len(ok) > 0
+		})
 	}
-	p2ptest.ConnectIdentified(rn.t, n.Host(), others...)
 }
 
 func (rn *replNet) stop(i int) {
@@ -154,7 +161,7 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 	if st.Live != 3 {
 		t.Fatalf("Replicate: %d live copies, refusals %v", st.Live, st.Refusals)
 	}
-	first := rn.waitHolders(root, 3, 60*time.Second)
+	first := rn.waitHolders(root, 3, 90*time.Second)
 	ever := slices.Clone(first)
 
 	var killed []int
@@ -164,7 +171,7 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 			killed = append(killed, i)
 		}
 	}
-	second := rn.waitHolders(root, 3, 60*time.Second)
+	second := rn.waitHolders(root, 3, 90*time.Second)
 	ever = append(ever, second...)
 
 	stranger := -1
@@ -184,12 +191,12 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 
 	rn.stop(0)
 	killed = append(killed, 0)
-	rn.waitHolders(root, 3, 60*time.Second)
+	rn.waitHolders(root, 3, 90*time.Second)
 
 	for _, i := range killed {
 		rn.start(i)
 	}
-	final := rn.waitHolders(root, 3, 60*time.Second)
+	final := rn.waitHolders(root, 3, 90*time.Second)
 	if !slices.Contains(final, 0) {
 		t.Fatalf("holders %v: the pinner's own copy should stay", final)
 	}

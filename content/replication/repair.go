@@ -88,6 +88,10 @@ func (s *Service) elect(ctx context.Context, rec *Record) (bool, *Record) {
 			return true, nil
 		}
 		resp, err := s.send(ctx, p, rootRequest(kindCheck, rec.Root))
+		if ctx.Err() != nil {
+			// Closing: nobody answers a peer on its way out.
+			return false, nil
+		}
 		if err != nil {
 			continue
 		}
@@ -136,6 +140,9 @@ type checkResult struct {
 func (s *Service) lead(ctx context.Context, rec *Record) time.Duration {
 	base := rec.Serial
 	results, err := s.checkAll(ctx, rec)
+	if ctx.Err() != nil {
+		return 0
+	}
 	if err != nil {
 		logger().Warn("replication: cannot check holders", "root", rec.Root, "err", err)
 		return s.jittered()

@@ -24,7 +24,6 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -378,11 +377,6 @@ func (s *Service) penalize(p peer.ID, d time.Duration) {
 		clear(s.refused)
 	}
 	s.refused[p] = s.cfg.now().Add(d)
-}
-
-// isConnected reports whether the host has a connection to p.
-func (s *Service) isConnected(p peer.ID) bool {
-	return s.host.Network().Connectedness(p) == network.Connected
 }
 
 func logger() *slog.Logger { return slog.Default() }
