@@ -126,7 +126,7 @@ func freePort() (int, error) {
 func (n *network) start(ctx context.Context, d *daemon) error {
 	args := []string{"daemon", "--repo", d.repo, "--no-mdns",
 		"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", d.swarm),
-		"--shell", fmt.Sprintf("127.0.0.1:%d", d.shell)}
+		"--shell", fmt.Sprintf("127.0.0.1:%d", d.shell), "--gateway", "127.0.0.1:0"}
 	for _, o := range n.daemons {
 		if o != d {
 			args = append(args, "--bootstrap", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", o.swarm, o.id))

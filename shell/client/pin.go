@@ -15,6 +15,10 @@ import (
 type Pin struct {
 	Cid  cid.Cid
 	Type string
+	// Replication is the copies the node keeps of a pin it replicates
+	// (0: none); Replica says it holds the pin for another peer.
+	Replication int
+	Replica     bool
 }
 
 // PinAdd pins each CID, recursively or directly, and returns the CIDs
@@ -62,7 +66,11 @@ func (c *Client) PinLs(ctx context.Context, typ string, ids []cid.Cid, each func
 		return err
 	}
 	return eachJSON(resp, func(raw json.RawMessage) error {
-		var p struct{ Cid, Type string }
+		var p struct {
+			Cid, Type   string
+			Replication int
+			Replica     bool
+		}
 		if err := json.Unmarshal(raw, &p); err != nil {
 			return fmt.Errorf("pin/ls: decoding response: %w", err)
 		}
@@ -70,7 +78,7 @@ func (c *Client) PinLs(ctx context.Context, typ string, ids []cid.Cid, each func
 		if err != nil {
 			return fmt.Errorf("pin/ls: the shell sent an invalid CID %q: %w", p.Cid, err)
 		}
-		return each(Pin{Cid: id, Type: p.Type})
+		return each(Pin{Cid: id, Type: p.Type, Replication: p.Replication, Replica: p.Replica})
 	})
 }
 
