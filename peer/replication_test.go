@@ -128,13 +128,16 @@ func (rn *replNet) waitHolders(root cid.Cid, want int, d time.Duration) []int {
 	rn.t.Helper()
 	var got []int
 	start := time.Now()
-	deadline := time.Now().Add(d)
+	deadline := time.After(d)
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
 	for got = rn.holders(root); len(got) != want; got = rn.holders(root) {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			rn.dump(root)
 			rn.t.Fatalf("timed out after %s waiting for %d holders: %v", d, want, got)
+		case <-tick.C:
 		}
-		time.Sleep(25 * time.Millisecond)
 	}
 	rn.t.Logf("%d holders %v after %s", want, got, time.Since(start).Round(time.Millisecond))
 	return got

@@ -218,43 +218,39 @@ func (s *Service) check(ctx context.Context, rec *Record, p peer.ID, ch challeng
 // not asked again for a while); one that did not answer stays, checked
 // less often, until ForgetAfter. It says whether the holders changed.
 func (s *Service) apply(ctx context.Context, rec *Record, results []checkResult) bool {
-	now := s.cfg.now()
 	changed := false
 	for _, r := range results {
-		h := rec.holder(r.peer)
-		if h == nil {
-			continue
-		}
-		if r.peer == s.self {
-			h.Live, h.Err = r.err == nil, errString(r.err)
-			if h.Live {
-				h.LastProved, h.LastSeen = now, now
-			}
-			continue
-		}
-		h.Live = r.err == nil
-		h.Err = errString(r.err)
-		switch {
-		case r.err == nil:
-			h.LastProved, h.LastSeen, h.failures, h.next = now, now, 0, time.Time{}
-		case r.gone:
-			h.failures++
-			h.next = now.Add(s.backoff(h.failures))
-			if now.Sub(h.LastSeen) > s.cfg.ForgetAfter {
-				rec.remove(r.peer)
-				changed = true
-			}
-		default:
-			logger().Info("replication: holder replaced", "root", rec.Root, "peer", r.peer, "err", r.err)
-			if r.liar {
-				s.penalize(r.peer, s.cfg.MaxBackoff)
-				s.release(ctx, rec.Root, r.peer)
-			}
+		if h := rec.holder(r.peer); h != nil && s.applyOne(ctx, rec, h, r) {
 			rec.remove(r.peer)
 			changed = true
 		}
 	}
 	return changed
+}
+
+// applyOne records one check in h and says whether h is to go.
+func (s *Service) applyOne(ctx context.Context, rec *Record, h *Holder, r checkResult) bool {
+	now := s.cfg.now()
+	h.Live, h.Err = r.err == nil, errString(r.err)
+	switch {
+	case r.err == nil:
+		h.LastProved, h.LastSeen, h.failures, h.next = now, now, 0, time.Time{}
+	case r.peer == s.self:
+		// This peer's own copy is gone; the origin's comes back with
+		// its user's pin, a holder's with the next repair.
+	case r.gone:
+		h.failures++
+		h.next = now.Add(s.backoff(h.failures))
+		return now.Sub(h.LastSeen) > s.cfg.ForgetAfter
+	default:
+		logger().Info("replication: holder replaced", "root", rec.Root, "peer", r.peer, "err", r.err)
+		if r.liar {
+			s.penalize(r.peer, s.cfg.MaxBackoff)
+			s.release(ctx, rec.Root, r.peer)
+		}
+		return true
+	}
+	return false
 }
 
 // repair asks the closest peers that do not hold rec's root yet, need at

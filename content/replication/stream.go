@@ -133,6 +133,7 @@ type RefusedError struct {
 	Reason string
 }
 
+// Error says who refused and why.
 func (e *RefusedError) Error() string { return fmt.Sprintf("%s refused: %s", e.Peer, e.Reason) }
 
 func isRefused(err error) bool {

@@ -38,6 +38,7 @@ const (
 	kindRelease
 )
 
+// String names the request kind, for errors and logs.
 func (k kind) String() string {
 	switch k {
 	case kindHold:
