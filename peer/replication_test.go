@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairnnet/cairn/content"
 	"github.com/cairnnet/cairn/content/replication"
+	"github.com/cairnnet/cairn/shell"
 	"github.com/ipfs/go-cid"
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
 )
@@ -207,4 +208,61 @@ func TestReplicationSurvivesLosingHoldersAndItsPinner(t *testing.T) {
 		st, err := rn.nodes[0].Replication().Status(root)
 		return err == nil && st.Live == 3
 	})
+}
+
+// A user's pin and a replica pin of the same root live side by side:
+// unpinning one leaves the other, and pin ls shows both as one line.
+func TestReplicaAndUserPinDoNotClobber(t *testing.T) {
+	rn := newReplNet(t, 2)
+	a, b := rn.nodes[0], rn.nodes[1]
+	res, err := a.Content().Import(t.Context(), bytes.NewReader(bytes.Repeat([]byte("cairn "), 100000)), content.ImportOptions{Pin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := res.Cid
+	if st, err := a.Replication().Replicate(t.Context(), root, 2); err != nil || st.Live != 2 {
+		t.Fatalf("replicate: %+v %v", st, err)
+	}
+	pinType := func(n *Node) shell.PinStatus {
+		pins, err := (&backend{n: n}).ListPins(t.Context(), shell.PinRecursive, shell.PinDirect, shell.PinIndirect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out shell.PinStatus
+		for _, p := range pins {
+			if p.Cid == replicaPin(root) {
+				t.Fatalf("pin ls shows the replica's pin node: %+v", pins)
+			}
+			if p.Cid == root {
+				out = p
+			}
+		}
+		return out
+	}
+	if p := pinType(a); p.Type != shell.PinRecursive || p.Replication != 2 {
+		t.Fatalf("origin's pin ls: %+v", p)
+	}
+	if p := pinType(b); p.Type != shell.PinRecursive || !p.Replica {
+		t.Fatalf("holder's pin ls: %+v", p)
+	}
+	// The holder's user pins the root and unpins it: the replica stays.
+	if err := b.Content().Pin(t.Context(), root, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Content().Unpin(t.Context(), root); err != nil {
+		t.Fatal(err)
+	}
+	if p := pinType(b); !p.Replica || p.Type != shell.PinRecursive {
+		t.Fatalf("after the user's unpin: %+v", p)
+	}
+	// The user pins again; releasing the replica leaves the user's pin.
+	if err := b.Content().Pin(t.Context(), root, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Replication().Unreplicate(t.Context(), root); err != nil {
+		t.Fatal(err)
+	}
+	if p := pinType(b); p.Replica || p.Type != shell.PinRecursive {
+		t.Fatalf("after the release: %+v", p)
+	}
 }
