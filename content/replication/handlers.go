@@ -53,6 +53,13 @@ func (s *Service) handleHold(ctx context.Context, from peer.ID, req *request, ro
 		return nil, errors.New("hold with a replication factor under 1")
 	}
 	if cur := s.update(rec); cur != nil {
+		if !s.canLead(ctx, root) {
+			// Held, but the blocks are gone (a crash before they
+			// reached the disk): fetch them again.
+			if err := s.fetchNow(ctx, root, 0); err != nil {
+				return nil, err
+			}
+		}
 		return &response{Held: true, Record: cur}, nil
 	}
 	if !s.cfg.Accept {
@@ -72,6 +79,8 @@ func (s *Service) handleCheck(ctx context.Context, req *request, root cid.Cid) (
 	}
 	resp := &response{Held: true, Record: rec}
 	if len(req.Block) == 0 {
+		// Asked who leads: only a peer that can challenge others.
+		resp.Held = s.canLead(ctx, root)
 		return resp, nil
 	}
 	block, err := cid.Cast(req.Block)

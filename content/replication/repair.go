@@ -32,6 +32,11 @@ func (s *Service) round(ctx context.Context, root cid.Cid) {
 		s.logErr("drop", root, s.drop(ctx, root))
 		return
 	}
+	if rec.Origin == s.self && !s.canLead(ctx, root) {
+		// The user's pin lost blocks (a crash before they reached the
+		// disk): fetch them back from the holders.
+		s.logErr("restore the origin's copy", root, s.fetchNow(ctx, root, 0))
+	}
 	lead, newer := s.elect(ctx, rec)
 	if newer != nil {
 		s.adopt(newer)
@@ -81,11 +86,16 @@ func (s *Service) expire(ctx context.Context, rec *Record) {
 }
 
 // elect says whether this peer leads rec's repair: the first in line
-// (leaders) that answers holding the root leads.
+// (leaders) that holds the root leads. A peer that lost its copy (a crash
+// before its blocks reached the disk) cannot challenge others, and steps
+// aside.
 func (s *Service) elect(ctx context.Context, rec *Record) (bool, *Record) {
 	for _, p := range leaders(rec.Root, rec.Origin, rec.peers()) {
 		if p == s.self {
-			return true, nil
+			if s.canLead(ctx, rec.Root) {
+				return true, nil
+			}
+			continue
 		}
 		resp, err := s.send(ctx, p, rootRequest(kindCheck, rec.Root))
 		if ctx.Err() != nil {
@@ -103,6 +113,13 @@ func (s *Service) elect(ctx context.Context, rec *Record) (bool, *Record) {
 		}
 	}
 	return false, nil
+}
+
+// canLead says whether this peer holds enough of root to challenge others:
+// a random path from the root to a leaf, read from its store.
+func (s *Service) canLead(ctx context.Context, root cid.Cid) bool {
+	_, err := newChallenge(ctx, s.store, root)
+	return err == nil
 }
 
 func newerRecord(rec *Record, resp *response) *Record {

@@ -3,6 +3,8 @@ package replication
 import (
 	"slices"
 	"testing"
+
+	"github.com/ipfs/go-cid"
 	"time"
 )
 
@@ -150,4 +152,32 @@ func TestTrustedListAccepts(t *testing.T) {
 	if st.Live != 2 || !sw.store[1].isPinned(d.root) {
 		t.Fatalf("status %+v: want 2 live", st)
 	}
+}
+
+// An origin that lost its blocks (a crash before they reached the disk)
+// cannot challenge anyone: the closest holder leads instead, and the
+// origin, asked to hold, fetches its copy back rather than claim it.
+func TestOriginWithoutItsBlocksStepsAside(t *testing.T) {
+	d := newDAG(t, 8)
+	sw := newSwarm(t, 6, testConfig(), d)
+	sw.store[0].add(d)
+	if _, err := sw.srv[0].Replicate(t.Context(), d.root, 3); err != nil {
+		t.Fatal(err)
+	}
+	sw.waitHolders(d.root, 0, 3, 5*time.Second)
+	sw.store[0].forget()
+	waitFor(t, "3 holders that can prove it, the origin back among them", 10*time.Second, func() bool {
+		n := 0
+		for _, srv := range sw.srv {
+			if _, err := srv.Status(d.root); err == nil && canLeadT(t, srv, d.root) {
+				n++
+			}
+		}
+		return n == 3 && canLeadT(t, sw.srv[0], d.root)
+	})
+}
+
+func canLeadT(t *testing.T, srv *Service, root cid.Cid) bool {
+	_, err := newChallenge(t.Context(), srv.store, root)
+	return err == nil
 }

@@ -340,13 +340,11 @@ func (s *Service) drop(ctx context.Context, root cid.Cid) error {
 	if rec.Origin != s.self && rec.Factor > 0 {
 		s.held -= min(s.held, rec.Size)
 	}
-	origin := rec.Origin == s.self
 	err := deleteRecord(s.life, s.ds, root)
 	s.mu.Unlock()
-	if !origin {
-		err = errors.Join(err, s.store.Release(ctx, root))
-	}
-	return err
+	// The origin may hold a replica pin too, taken to restore lost
+	// blocks; its user's pin is not the store's to release.
+	return errors.Join(err, s.store.Release(ctx, root))
 }
 
 func (s *Service) wireRecord(root cid.Cid) *wireRecord {

@@ -31,6 +31,7 @@ type config struct {
 	maxDown  int
 	out      string
 	seed     uint64
+	logLevel string
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.IntVar(&cfg.maxDown, "max-down", 4, "most daemons down at once")
 	flag.StringVar(&cfg.out, "out", "soak-out", "directory for live.png and results.json")
 	flag.Uint64Var(&cfg.seed, "seed", uint64(time.Now().UnixNano()), "random seed for kills and restarts")
+	flag.StringVar(&cfg.logLevel, "log-level", "", "keep the daemons' logs at this level (debug, info…) in OUT/logs")
 	flag.Parse()
 	if cfg.cairn == "" || cfg.peers < cfg.factor+2 || cfg.factor < 2 {
 		log.Fatal("soak: need -cairn, -factor of at least 2 and -peers of at least factor+2")

@@ -34,6 +34,7 @@ type daemon struct {
 }
 
 type network struct {
+	logDir  string // where daemons' logs go; "" keeps none
 	cairn   string
 	daemons []*daemon
 	client  *http.Client
@@ -47,8 +48,14 @@ type file struct {
 
 func newNetwork(ctx context.Context, cfg config, tmp string) (*network, error) {
 	n := &network{cairn: cfg.cairn, client: &http.Client{Timeout: 2 * time.Minute}}
+	if cfg.logLevel != "" {
+		n.logDir = filepath.Join(cfg.out, "logs")
+		if err := os.MkdirAll(n.logDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	for i := range cfg.peers {
-		d, err := n.initRepo(ctx, filepath.Join(tmp, fmt.Sprintf("p%02d", i)), i == 0, cfg.interval)
+		d, err := n.initRepo(ctx, filepath.Join(tmp, fmt.Sprintf("p%02d", i)), i == 0, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +82,7 @@ func newNetwork(ctx context.Context, cfg config, tmp string) (*network, error) {
 // initRepo makes a repo whose replication checks run every interval,
 // without fsync (the soak is about peers, not disks), on fixed loopback
 // ports, so that a restarted peer is where the others remember it.
-func (n *network) initRepo(ctx context.Context, dir string, private bool, interval string) (*daemon, error) {
+func (n *network) initRepo(ctx context.Context, dir string, private bool, cfg config) (*daemon, error) {
 	args := []string{"init", "--repo", dir}
 	if private {
 		args = append(args, "--private")
@@ -95,8 +102,13 @@ func (n *network) initRepo(ctx context.Context, dir string, private bool, interv
 	if err != nil {
 		return nil, err
 	}
+	level := "warn"
+	if cfg.logLevel != "" {
+		level = cfg.logLevel
+	}
 	s := strings.NewReplacer(
-		"check_interval: 1m", "check_interval: "+interval,
+		"level: warn", "level: "+level,
+		"check_interval: 1m", "check_interval: "+cfg.interval,
 		"max_backoff: 10m", "max_backoff: 15s",
 		"request_timeout: 20s", "request_timeout: 5s",
 		"sync: true", "sync: false",
@@ -122,8 +134,24 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start runs d, bootstrapping from every other peer.
+// start runs d, on new ports if another process took its own since (the
+// machine is shared).
 func (n *network) start(ctx context.Context, d *daemon) error {
+	err := n.startOnce(ctx, d)
+	for try := 0; err != nil && strings.Contains(err.Error(), "address already in use") && try < 3; try++ {
+		if d.swarm, err = freePort(); err != nil {
+			return err
+		}
+		if d.shell, err = freePort(); err != nil {
+			return err
+		}
+		err = n.startOnce(ctx, d)
+	}
+	return err
+}
+
+// startOnce runs d, bootstrapping from every other peer.
+func (n *network) startOnce(ctx context.Context, d *daemon) error {
 	args := []string{"daemon", "--repo", d.repo, "--no-mdns",
 		"--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", d.swarm),
 		"--shell", fmt.Sprintf("127.0.0.1:%d", d.shell), "--gateway", "127.0.0.1:0"}
@@ -151,14 +179,30 @@ func (n *network) start(ctx context.Context, d *daemon) error {
 func (n *network) kill(d *daemon) {
 	d.proc.Process().Kill()
 	<-d.proc.Exited()
+	n.keepLog(d)
 	d.proc, d.down = nil, time.Now()
+}
+
+// keepLog appends what d's process wrote on stderr to daemon.log in its
+// repo, when -log-level asked for logs.
+func (n *network) keepLog(d *daemon) {
+	if n.logDir == "" {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(n.logDir, filepath.Base(d.repo)+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		log.Printf("soak: %v", err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "--- %s\n%s", d.id, d.proc.Stderr())
 }
 
 func (n *network) close() {
 	var wg sync.WaitGroup
 	for _, d := range n.daemons {
 		if d.proc != nil {
-			wg.Go(func() { d.proc.Stop(30 * time.Second) })
+			wg.Go(func() { d.proc.Stop(30 * time.Second); n.keepLog(d) })
 		}
 	}
 	wg.Wait()
