@@ -78,8 +78,8 @@ func (s *Service) reply(str network.Stream, resp *response) {
 // error of type *RefusedError.
 func (s *Service) send(ctx context.Context, p peer.ID, req *request) (*response, error) {
 	timeout := s.cfg.RequestTimeout
-	if req.Kind == kindHold {
-		timeout = s.cfg.HoldTimeout
+	if req.Kind == kindHold && req.Record != nil {
+		timeout = s.holdTimeout(req.Record.Size)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -125,6 +125,15 @@ func (s *Service) readResponse(ctx context.Context, str network.Stream, p peer.I
 		return resp, &RefusedError{Peer: p, Reason: resp.Refused}
 	}
 	return resp, nil
+}
+
+// holdTimeout is how long an asker waits for a hold of size bytes: 30 s
+// and a second per MiB, within hold_timeout. A fetch slower than that is
+// stuck, and a repair waiting on it leaves the pin short; the holder goes
+// on fetching, and a second ask joins its fetch.
+func (s *Service) holdTimeout(size uint64) time.Duration {
+	d := 30*time.Second + time.Duration(size>>20)*time.Second
+	return min(d, s.cfg.HoldTimeout)
 }
 
 // RefusedError is a peer's refusal, with the reason it gave.
