@@ -104,7 +104,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{nil, 2, ""},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"pin"}, 2, "pin needs a subcommand: add, ls, rm, verify"},
+		{[]string{"pin"}, 2, "pin needs a subcommand: add, ls, rm, status, verify"},
 		{[]string{"repo", "gc", "--pin-roots=false"}, 2, "unknown flag: --pin-roots"},
 		{[]string{"cat", "a", "b"}, 2, "cat takes one CID, got 2 arguments"},
 		{[]string{"id", "--repo", t.TempDir()}, 1, "no running daemon"},

@@ -18,11 +18,12 @@ func newPinCmd() *cobra.Command {
 		`Pins say what garbage collection keeps: a recursive pin keeps a whole
 DAG, a direct pin one block. Added content is pinned unless
 `+"`add --pin=false`"+`.`,
-		newPinAddCmd(), newPinRmCmd(), newPinLsCmd(), newPinVerifyCmd())
+		newPinAddCmd(), newPinRmCmd(), newPinLsCmd(), newPinVerifyCmd(), newPinStatusCmd())
 }
 
 func newPinAddCmd() *cobra.Command {
 	recursive := true
+	var replicate int
 	cmd := &cobra.Command{
 		Use:   "add CID...",
 		Short: "Pin DAGs, fetching what is missing",
@@ -33,15 +34,23 @@ announced.`,
 	}
 	o := printingFlags(cmd, 0)
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", true, "pin the whole DAG; false pins the block alone")
+	cmd.Flags().IntVar(&replicate, "replicate", 0, "keep N live copies on the network, this one included (default: replication.default)")
 	cmd.RunE = o.run(func(ctx context.Context, c *client.Client, args []string, out io.Writer) error {
 		ids, err := cidList(args)
 		if err != nil {
 			return err
 		}
+		replicated := cmd.Flags().Changed("replicate")
 		if asJSON, _ := o.json(); asJSON {
 			q := argValues(args...)
 			q.Set("recursive", strconv.FormatBool(recursive))
+			if replicated {
+				q.Set("replicate", strconv.Itoa(replicate))
+			}
 			return printJSON(ctx, c, "pin/add", q, out)
+		}
+		if replicated {
+			return pinAddReplicated(ctx, c, replicate, ids, out)
 		}
 		pinned, err := c.PinAdd(ctx, recursive, ids...)
 		if err != nil {
@@ -66,6 +75,7 @@ func eachLine(out io.Writer, ids []cid.Cid, format string) error {
 }
 
 func newPinRmCmd() *cobra.Command {
+	var replicate bool
 	cmd := &cobra.Command{
 		Use:   "rm CID...",
 		Short: "Remove pins",
@@ -73,15 +83,24 @@ func newPinRmCmd() *cobra.Command {
 		Args:  minArgs(1, "at least one CID"),
 	}
 	o := printingFlags(cmd, defaultClientTimeout)
+	cmd.Flags().BoolVar(&replicate, "replicate", false, "also release the copies pin add --replicate asked other peers to keep")
 	cmd.RunE = o.run(func(ctx context.Context, c *client.Client, args []string, out io.Writer) error {
 		ids, err := cidList(args)
 		if err != nil {
 			return err
 		}
 		if asJSON, _ := o.json(); asJSON {
-			return printJSON(ctx, c, "pin/rm", argValues(args...), out)
+			q := argValues(args...)
+			if replicate {
+				q.Set("replicate", "true")
+			}
+			return printJSON(ctx, c, "pin/rm", q, out)
 		}
-		unpinned, err := c.PinRm(ctx, ids...)
+		rm := c.PinRm
+		if replicate {
+			rm = c.PinRmReplicated
+		}
+		unpinned, err := rm(ctx, ids...)
 		if err != nil {
 			return err
 		}
@@ -118,7 +137,7 @@ Given CIDs, say how each is pinned (an error for one that is not).`,
 				_, err := fmt.Fprintln(out, p.Cid)
 				return err
 			}
-			_, err := fmt.Fprintf(out, "%s %s\n", p.Cid, p.Type)
+			_, err := fmt.Fprintf(out, "%s %s%s\n", p.Cid, p.Type, replicaMark(p))
 			return err
 		})
 	})
