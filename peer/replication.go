@@ -116,6 +116,7 @@ func (s replicaStore) Release(ctx context.Context, root cid.Cid) error {
 	return err
 }
 
+// Block reads a block from the local store only.
 func (s replicaStore) Block(ctx context.Context, c cid.Cid) ([]byte, error) {
 	nd, err := s.c.LocalDAG().Get(ctx, c)
 	if err != nil {
@@ -124,6 +125,7 @@ func (s replicaStore) Block(ctx context.Context, c cid.Cid) ([]byte, error) {
 	return nd.RawData(), nil
 }
 
+// Links lists a locally stored block's links.
 func (s replicaStore) Links(ctx context.Context, c cid.Cid) ([]cid.Cid, error) {
 	nd, err := s.c.LocalDAG().Get(ctx, c)
 	if err != nil {
@@ -145,6 +147,7 @@ func (s replicaStore) Size(ctx context.Context, root cid.Cid) (uint64, error) {
 	return nd.Size()
 }
 
+// Free is what content.storage_max still allows.
 func (s replicaStore) Free(ctx context.Context) (uint64, error) {
 	st, err := s.c.RepoStat(ctx)
 	if err != nil {
@@ -158,8 +161,10 @@ func (s replicaStore) Free(ctx context.Context) (uint64, error) {
 
 var _ shell.ReplicationBackend = (*backend)(nil)
 
+// DefaultReplication is replication.default.
 func (b *backend) DefaultReplication() int { return b.n.cfg.Replication.Default }
 
+// Replicate has factor peers in all keep c.
 func (b *backend) Replicate(ctx context.Context, c cid.Cid, factor int) (shell.Replication, error) {
 	st, err := b.n.repl.Replicate(ctx, c, factor)
 	if err != nil {
@@ -178,6 +183,7 @@ func (b *backend) Unreplicate(ctx context.Context, c cid.Cid) error {
 	return err
 }
 
+// Replication is c's status as this node knows it.
 func (b *backend) Replication(_ context.Context, c cid.Cid) (shell.Replication, error) {
 	st, err := b.n.repl.Status(c)
 	if err != nil {

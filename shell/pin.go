@@ -92,35 +92,17 @@ func (s *shell) pinRm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	recursive, err := boolParam(q, "recursive", true)
+	release, err := s.releaser(q)
 	if err != nil {
 		return err
 	}
-	replicated, err := boolParam(q, "replicate", false)
-	if err != nil {
+	if err := s.refuseRecursive(r.Context(), q, cids); err != nil {
 		return err
-	}
-	rb, ok := s.backend.(ReplicationBackend)
-	if replicated && !ok {
-		return errorf(kindBadRequest, "option \"replicate\": this node does not replicate pins")
-	}
-	if !recursive {
-		sts, err := s.backend.CheckPins(r.Context(), cids...)
-		if err != nil {
-			return err
-		}
-		for _, st := range sts {
-			if st.Type == PinRecursive {
-				return errorf(kindBadRequest, "%s is pinned recursively: pass recursive=true to unpin it", st.Cid)
-			}
-		}
 	}
 	out := pinsOutput{Pins: []string{}}
 	for _, c := range cids {
-		if replicated {
-			if err := rb.Unreplicate(r.Context(), c); err != nil {
-				return err
-			}
+		if err := release(r.Context(), c); err != nil {
+			return err
 		}
 		if err := s.backend.Unpin(r.Context(), c); err != nil {
 			return err
@@ -128,6 +110,39 @@ func (s *shell) pinRm(w http.ResponseWriter, r *http.Request) error {
 		out.Pins = append(out.Pins, c.String())
 	}
 	return writeJSON(w, out)
+}
+
+// releaser reads pin/rm's replicate option: with it, the copies other
+// peers keep are released before the unpin.
+func (s *shell) releaser(q url.Values) (func(context.Context, cid.Cid) error, error) {
+	replicated, err := boolParam(q, "replicate", false)
+	if err != nil || !replicated {
+		return func(context.Context, cid.Cid) error { return nil }, err
+	}
+	rb, ok := s.backend.(ReplicationBackend)
+	if !ok {
+		return nil, errorf(kindBadRequest, "option \"replicate\": this node does not replicate pins")
+	}
+	return rb.Unreplicate, nil
+}
+
+// refuseRecursive: with recursive=false, as in Kubo, a recursive pin is
+// refused rather than removed.
+func (s *shell) refuseRecursive(ctx context.Context, q url.Values, cids []cid.Cid) error {
+	recursive, err := boolParam(q, "recursive", true)
+	if err != nil || recursive {
+		return err
+	}
+	sts, err := s.backend.CheckPins(ctx, cids...)
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		if st.Type == PinRecursive {
+			return errorf(kindBadRequest, "%s is pinned recursively: pass recursive=true to unpin it", st.Cid)
+		}
+	}
+	return nil
 }
 
 // pinLsType is one entry of pin/ls's Keys; Replication and Replica are
