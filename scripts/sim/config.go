@@ -35,6 +35,7 @@ type config struct {
 	Sample    time.Duration // interval of the routing-table and churn samples
 
 	Verbose     bool
+	CPUProfile  string
 	ProvideKeys int    // > 0: run the reprovide comparison instead of lookups
 	Providers   string // which providers the comparison runs: ours,sweep
 }
@@ -77,6 +78,7 @@ func parseFlags(args []string, w io.Writer) (config, error) {
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "bound on one find-providers and on one fetch")
 	fs.DurationVar(&c.Sample, "sample", c.Sample, "interval of routing-table and churn samples")
 	fs.BoolVar(&c.Verbose, "v", false, "keep the libraries' log output")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.IntVar(&c.ProvideKeys, "provide-keys", 0, "if > 0, compare reproviding this many keys from one peer (ours vs kad-dht's sweeping provider) instead of the lookups")
 	fs.StringVar(&c.Providers, "providers", c.Providers, "with --provide-keys: which providers to run, comma-separated: ours, sweep")
 	if err := fs.Parse(args); err != nil {
