@@ -48,7 +48,7 @@ func runProvide(ctx context.Context, cfg config, w io.Writer) (err error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
 	}
-	s, err := newSim(cfg)
+	s, err := newSim(cfg, w)
 	if err != nil {
 		return err
 	}

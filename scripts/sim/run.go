@@ -16,7 +16,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (sum summary, err error) 
 		return sum, err
 	}
 	base, _ := rssMiB()
-	s, err := newSim(cfg)
+	s, err := newSim(cfg, w)
 	if err != nil {
 		return sum, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -33,11 +34,12 @@ type sim struct {
 	rng   *rand.Rand
 
 	began   time.Time // the run's time origin
+	log     io.Writer // progress lines
 	sampler *sampler
 }
 
-func newSim(cfg config) (*sim, error) {
-	s := &sim{
+func newSim(cfg config, log io.Writer) (*sim, error) {
+	s := &sim{log: log,
 		cfg: cfg, net: newSimNet(cfg), announced: &announceCounts{},
 		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed)), began: time.Now(),
 	}
@@ -167,5 +169,5 @@ func (s *sim) since(t time.Time) float64 { return ms(t.Sub(s.began)) }
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (s *sim) logf(format string, args ...any) {
-	fmt.Printf("[%6.1fs] %s\n", time.Since(s.began).Seconds(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(s.log, "[%6.1fs] %s\n", time.Since(s.began).Seconds(), fmt.Sprintf(format, args...))
 }

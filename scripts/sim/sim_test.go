@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +30,7 @@ func TestSmoke(t *testing.T) {
 	// and this test is about correctness, not speed.
 	cfg.Timeout = 2 * time.Minute
 	cfg.Out = t.TempDir()
-	sum, err := run(context.Background(), cfg, io.Discard)
+	sum, err := run(context.Background(), cfg, testLog{t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,4 +94,12 @@ func readJSON(t *testing.T, path string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+}
+
+// testLog sends the run's progress lines to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
 }
