@@ -175,6 +175,7 @@ func (m latencyMix) mean() time.Duration {
 	return time.Duration(s)
 }
 
+// String is the mix as --latency takes it.
 func (m latencyMix) String() string {
 	parts := make([]string, len(m))
 	for i, c := range m {

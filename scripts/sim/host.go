@@ -75,12 +75,14 @@ type tapStream struct {
 	out, in frames
 }
 
+// Write sends b and shows the tap each message it completes.
 func (s *tapStream) Write(b []byte) (int, error) {
 	n, err := s.Stream.Write(b)
 	s.out.feed(b[:n], func(m []byte) { s.tap.sent(s.peer, m) })
 	return n, err
 }
 
+// Read reads into b and shows the tap each message it completes.
 func (s *tapStream) Read(b []byte) (int, error) {
 	n, err := s.Stream.Read(b)
 	s.in.feed(b[:n], func(m []byte) { s.tap.received(s.peer, m) })

@@ -182,6 +182,7 @@ type countingRouter struct {
 	n atomic.Int64
 }
 
+// GetClosestPeers counts one lookup and runs it.
 func (c *countingRouter) GetClosestPeers(ctx context.Context, key string) ([]peer.ID, error) {
 	c.n.Add(1)
 	return c.r.GetClosestPeers(ctx, key)

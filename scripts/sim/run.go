@@ -21,60 +21,72 @@ func run(ctx context.Context, cfg config, w io.Writer) (sum summary, err error) 
 		return sum, err
 	}
 	defer func() { err = errors.Join(err, s.shutdown()) }()
-	t0 := time.Now()
+	t := newPhaseClock()
 	s.sampler.start(ctx)
 	if err := s.build(ctx); err != nil {
 		return sum, err
 	}
-	tBuild := time.Now()
+	t.mark(&t.Build)
 	s.logf("built %d peers", cfg.Peers)
 	if err := sleep(ctx, cfg.Settle); err != nil {
 		return sum, err
 	}
 	mem := measureMemory(cfg.Peers, base)
-	tSettle := time.Now()
+	t.mark(&t.Settle)
 	s.logf("settled: %+v", s.sampler.last())
 	items, err := s.publish(ctx)
 	if err != nil {
 		return sum, err
 	}
-	tPublish := time.Now()
-	rt := s.sampler.last()
-
-	churnCtx, stopChurn := context.WithCancel(ctx)
-	var ch *churner
-	if cfg.Churn > 0 {
-		ch = s.startChurn(churnCtx)
-	}
-	ls := s.runLookups(ctx, items)
-	stopChurn()
-	tLookups := time.Now()
-	var cs churnStats
-	if ch != nil {
-		cs = ch.wait()
-	}
+	t.mark(&t.Publish)
+	published, rt := time.Now(), s.sampler.last()
+	ls, cs := s.lookupsUnderChurn(ctx, items)
+	t.mark(&t.Lookups)
 	samples := s.sampler.finish()
 	s.logf("%d lookups done", len(ls))
 
 	sum = summarize(cfg, ls, items)
-	sum.ChurnStats = cs
-	sum.OnlineMin = onlineMin(samples, s.since(tPublish))
-	sum.RoutingTable = rt
-	sum.LinksMade = s.net.made.Load()
-	_, peak := rssMiB()
-	mem.PeakRSSMiB = peak
-	sum.Memory = mem
-	sum.Phases = phases{
-		Build: tBuild.Sub(t0).Seconds(), Settle: tSettle.Sub(tBuild).Seconds(),
-		Publish: tPublish.Sub(tSettle).Seconds(), Lookups: tLookups.Sub(tPublish).Seconds(),
-		Total: time.Since(t0).Seconds(),
-	}
-	sum.Notes = notes
+	sum.ChurnStats, sum.RoutingTable, sum.LinksMade = cs, rt, s.net.made.Load()
+	sum.OnlineMin = onlineMin(samples, s.since(published))
+	_, mem.PeakRSSMiB = rssMiB()
+	sum.Memory, sum.Phases, sum.Notes = mem, t.phases, notes
 	if err := writeResults(cfg.Out, sum, ls, items, samples); err != nil {
 		return sum, err
 	}
 	sum.table(w)
 	return sum, nil
+}
+
+// lookupsUnderChurn runs the lookups, with the churn on if asked; the
+// churning peers are all back online when it returns.
+func (s *sim) lookupsUnderChurn(ctx context.Context, items []*item) ([]*lookup, churnStats) {
+	if s.cfg.Churn == 0 {
+		return s.runLookups(ctx, items), churnStats{}
+	}
+	churnCtx, stop := context.WithCancel(ctx)
+	ch := s.startChurn(churnCtx)
+	ls := s.runLookups(ctx, items)
+	stop()
+	return ls, ch.wait()
+}
+
+// phaseClock times the run's phases one after another.
+type phaseClock struct {
+	phases
+	start, last time.Time
+}
+
+func newPhaseClock() *phaseClock {
+	now := time.Now()
+	return &phaseClock{start: now, last: now}
+}
+
+// mark sets *phase to the time since the previous mark, and the total.
+func (c *phaseClock) mark(phase *float64) {
+	now := time.Now()
+	*phase = now.Sub(c.last).Seconds()
+	c.Total = now.Sub(c.start).Seconds()
+	c.last = now
 }
 
 // notes travel with every summary.json, so the figures are read right.
