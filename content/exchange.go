@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/ipfs/boxo/bitswap"
@@ -49,7 +50,9 @@ func newBitswap(ctx context.Context, h host.Host, r Router, bstore blockstore.Bl
 	if r != nil {
 		finder = r
 	}
-	net := bsnet.NewFromIpfsHost(h, bsnet.SupportedProtocols(bitswapProtocols))
+	// A copy: bsnet rewrites the slice it is given in place (prefixing
+	// each protocol), which raced between content layers built at once.
+	net := bsnet.NewFromIpfsHost(h, bsnet.SupportedProtocols(slices.Clone(bitswapProtocols)))
 	return bitswap.New(ctx, net, finder, bstore,
 		bitswap.ProviderSearchDelay(providerSearchDelay),
 		bitswap.MaxOutstandingBytesPerPeer(maxOutstandingBytesPerPeer),
