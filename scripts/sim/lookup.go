@@ -30,7 +30,8 @@ type lookup struct {
 }
 
 // runLookups runs the Q lookups, Parallel at a time: back to back, or,
-// under churn, started evenly over Duration.
+// under churn, started evenly over Duration. If ctx ends first, it returns
+// the lookups that finished.
 func (s *sim) runLookups(ctx context.Context, items []*item) []*lookup {
 	var gap time.Duration
 	if s.cfg.Churn > 0 && s.cfg.Lookups > 0 {
@@ -89,6 +90,9 @@ func (s *sim) oneLookup(ctx context.Context, i int, items []*item) *lookup {
 		r.looked[it.CID] = true
 		l := s.lookupOn(ctx, i, r, it)
 		r.busy.Unlock()
+		if ctx.Err() != nil {
+			return nil // cut short by the end of the run: not a result
+		}
 		return l
 	}
 	return nil
