@@ -43,6 +43,12 @@ func WriteCAR(ctx context.Context, w io.Writer, get BlockSource, root cid.Cid, p
 	}
 	wk := newWalk(root, p)
 	for {
+		// A block source reading a local store need not look at ctx:
+		// the walk does, so that a response whose client has gone
+		// stops at its next block.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		it, ok, err := wk.next()
 		if err != nil || !ok {
 			return err

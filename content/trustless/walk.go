@@ -9,6 +9,15 @@
 // bytes overlap entity-bytes; with dups=n, a block already listed is not
 // listed again. Matching it exactly is what lets a Cairn peer fetch from a
 // Kubo gateway and lets Cairn's CARs equal Kubo's byte for byte.
+//
+// Under dups=n a walk costs time linear in the distinct blocks it lists
+// (and their links), however often the DAG links to the same subtree: a
+// lattice whose nodes each link twice to the one below has 2^depth paths
+// but depth+1 blocks. dag-scope=all skips a block met again with all its
+// subtree, as boxo's traversal does (LinkVisitOnlyOnce); dag-scope=entity
+// walks a subtree met again only while it straddles an end of the range,
+// which a chain of at most depth nested nodes per end can. Under dups=y
+// the response itself lists every path, so its cost is its length.
 package trustless
 
 import (
@@ -72,10 +81,12 @@ func ParamsFromGateway(p gateway.CarParams) (Params, error) {
 }
 
 // item is one block the walk will list: its CID and, inside a file, the
-// offset of its first byte.
+// offset of its first byte and the bytes its parent says it holds (-1 for
+// the root and outside entity walks).
 type item struct {
-	c   cid.Cid
-	off int64
+	c    cid.Cid
+	off  int64
+	size int64
 }
 
 // node is what the walk keeps of a dag-pb block it listed, so that meeting
@@ -84,7 +95,11 @@ type node struct {
 	links   []cid.Cid
 	sizes   []int64 // bytes under each link, inside a file
 	dataLen int64   // inline file bytes before the first child
+	size    int64   // dataLen and sizes together: the file bytes under it
 	file    bool
+	// whole is set once the node was expanded wholly inside the range of
+	// an entity walk: every block under it has been listed since.
+	whole bool
 }
 
 // walk yields the blocks of one response in order. It is driven by its
@@ -96,21 +111,26 @@ type walk struct {
 	stack    []item
 	seen     map[cid.Cid]*node
 	started  bool
+	// steps counts the items taken off the stack, listed or not: the
+	// walk's work, which tests hold to the DAG's distinct blocks.
+	steps int
 }
 
 func newWalk(root cid.Cid, p Params) *walk {
 	if p.Scope == "" {
 		p.Scope = gateway.DagScopeAll
 	}
-	return &walk{p: p, stack: []item{{c: root}}, seen: make(map[cid.Cid]*node)}
+	return &walk{p: p, stack: []item{{c: root, size: -1}}, seen: make(map[cid.Cid]*node)}
 }
 
 // next returns the next block to list, false when the walk is over. Under
-// dups=n, blocks already listed are expanded from memory and skipped.
+// dups=n, blocks already listed are skipped, and their subtrees with them
+// unless revisit says an entity walk may still find blocks there.
 // Identity CIDs carry their block in the CID and are never listed (boxo's
 // CAR writer drops them), but the walk goes on through their links.
 func (w *walk) next() (item, bool, error) {
 	for len(w.stack) > 0 {
+		w.steps++
 		it := w.stack[len(w.stack)-1]
 		if it.c.Prefix().MhType == mh.IDENTITY {
 			dm, err := mh.Decode(it.c.Hash())
@@ -127,11 +147,42 @@ func (w *walk) next() (item, bool, error) {
 			return it, true, nil
 		}
 		w.stack = w.stack[:len(w.stack)-1]
-		if nd != nil {
+		if nd == nil {
+			continue
+		}
+		again, err := w.revisit(it, nd)
+		if err != nil {
+			return item{}, false, err
+		}
+		if again {
 			w.push(it, nd)
 		}
 	}
 	return item{}, false, nil
+}
+
+// revisit reports whether a dag-pb node met again under dups=n must be
+// expanded again from memory. Under dag-scope=all never: depth-first, the
+// first visit listed its whole subtree before the walk came back. Under
+// dag-scope=entity only while the node may hold blocks not yet listed:
+// not once it was expanded wholly inside the range, since then (each
+// node's size being checked against its parent's word) so was everything
+// under it.
+func (w *walk) revisit(it item, nd *node) (bool, error) {
+	if w.p.Scope != gateway.DagScopeEntity || nd.whole {
+		return false, nil
+	}
+	return true, checkSize(it, nd)
+}
+
+// checkSize refuses a file node whose own sizes disagree with what its
+// parent says it holds: the offsets of everything under it would be wrong,
+// and an entity walk could no longer tell which subtrees it has listed.
+func checkSize(it item, nd *node) error {
+	if it.size >= 0 && nd.file && nd.size != it.size {
+		return fmt.Errorf("block %s: UnixFS file node holds %d bytes, its parent says %d", it.c, nd.size, it.size)
+	}
+	return nil
 }
 
 // visit consumes the block next returned, with its bytes, and queues its
@@ -164,6 +215,8 @@ func (w *walk) visit(it item, data []byte) error {
 				w.setRange(nd)
 			} else if !nd.file && len(nd.links) > 0 {
 				return fmt.Errorf("block %s: not a UnixFS file node inside a file", it.c)
+			} else if err := checkSize(it, nd); err != nil {
+				return err
 			}
 		}
 		w.push(it, nd)
@@ -192,10 +245,7 @@ func (w *walk) visit(it item, data []byte) error {
 
 // setRange resolves entity-bytes against the file's size.
 func (w *walk) setRange(nd *node) {
-	size := nd.dataLen
-	for _, s := range nd.sizes {
-		size += s
-	}
+	size := nd.size
 	w.from, w.to = w.p.From, math.MaxInt64
 	if w.from < 0 {
 		w.from = max(size+w.from, 0)
@@ -213,17 +263,22 @@ func (w *walk) setRange(nd *node) {
 // gateway's file reader loads only those.
 func (w *walk) push(it item, nd *node) {
 	entity := w.p.Scope == gateway.DagScopeEntity
+	if entity && it.off > w.from && it.off+nd.size <= w.to {
+		// Every child is pushed, wholly inside the range too.
+		nd.whole = true
+	}
 	end := len(w.stack)
 	off := it.off + nd.dataLen
 	for i, l := range nd.links {
-		start := off
+		start, size := off, int64(-1)
 		if entity {
-			off += nd.sizes[i]
+			size = nd.sizes[i]
+			off += size
 			if start > w.to || off <= w.from {
 				continue
 			}
 		}
-		w.stack = append(w.stack, item{c: l, off: start})
+		w.stack = append(w.stack, item{c: l, off: start, size: size})
 	}
 	// Reverse what was appended.
 	for i, j := end, len(w.stack)-1; i < j; i, j = i+1, j-1 {
@@ -265,18 +320,27 @@ func decodePB(data []byte, withSizes bool) (*node, error) {
 	}
 	nd.file = true
 	nd.dataLen = int64(len(fs.Data()))
+	nd.size = nd.dataLen
 	nd.sizes = make([]int64, len(nd.links))
 	for i, l := range pn.Links() {
 		// Raw leaves are sized by their link, as the gateway's reader
 		// does; other children by the node's blocksizes.
+		s := fs.BlockSize(i)
 		if l.Cid.Type() == cid.Raw {
-			nd.sizes[i] = int64(l.Size)
-		} else {
-			nd.sizes[i] = int64(fs.BlockSize(i))
+			s = l.Size
 		}
+		if s > maxFileSize-uint64(nd.size) {
+			return nil, fmt.Errorf("UnixFS file node claims more than %d bytes", uint64(maxFileSize))
+		}
+		nd.sizes[i] = int64(s)
+		nd.size += int64(s)
 	}
 	return nd, nil
 }
+
+// maxFileSize bounds the bytes a UnixFS file may claim (4 EiB), so that
+// offsets within it never overflow.
+const maxFileSize = 1 << 62
 
 // otherLinks lists the links of a block in another codec (dag-cbor,
 // dag-json) in the order an IPLD traversal meets them.
@@ -326,11 +390,7 @@ func FileSize(root cid.Cid, data []byte) (size int64, children bool, err error) 
 	if !nd.file {
 		return 0, false, nil
 	}
-	size = nd.dataLen
-	for _, s := range nd.sizes {
-		size += s
-	}
-	return size, len(nd.links) > 0, nil
+	return nd.size, len(nd.links) > 0, nil
 }
 
 // HasLinks reports whether a block links to others: a DAG a dag-scope=all
