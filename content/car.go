@@ -22,7 +22,10 @@ const carBatchBytes = 8 << 20
 
 // ExportCAR writes the DAG under root to w as a CARv1 with root as its one
 // root, blocks in depth-first order (parents before children, as Kubo
-// writes them), each block once. Blocks missing locally are fetched.
+// writes them), each block once: a block met again is skipped with its
+// subtree, so the export costs one step per link of a distinct block
+// however often the DAG shares subtrees. Blocks missing locally are
+// fetched. It stops at the next block once ctx ends.
 func (c *Content) ExportCAR(ctx context.Context, root cid.Cid, w io.Writer) error {
 	ctx, done, err := c.begin(ctx)
 	if err != nil {
@@ -41,6 +44,10 @@ func (c *Content) ExportCAR(ctx context.Context, root cid.Cid, w io.Writer) erro
 		stack = stack[:len(stack)-1]
 		if seen[k.KeyString()] {
 			continue
+		}
+		// Local reads do not look at ctx.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("export %s: %w", root, err)
 		}
 		seen[k.KeyString()] = true
 		nd, err := c.dag.Get(ctx, k)

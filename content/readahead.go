@@ -46,13 +46,23 @@ func (c *Content) readAhead(ctx context.Context, root ipld.Node) {
 		}()
 		return true
 	}
+	// A subtree met again (a file of repeated chunks, or a hostile DAG
+	// whose nodes link twice to the same child: 2^depth paths) was
+	// fetched the first time: walk each node once.
+	seen := cid.NewSet()
 	var walk func(nd ipld.Node) bool
 	walk = func(nd ipld.Node) bool {
 		for _, l := range nd.Links() {
+			if ctx.Err() != nil {
+				return false
+			}
 			if l.Cid.Prefix().Codec == cid.Raw {
 				if batch = append(batch, l.Cid); len(batch) == readAheadBatch && !flush() {
 					return false
 				}
+				continue
+			}
+			if !seen.Visit(l.Cid) {
 				continue
 			}
 			child, err := merkledag.NewSession(ctx, c.dag).Get(ctx, l.Cid)

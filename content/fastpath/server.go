@@ -17,6 +17,7 @@
 package fastpath
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -113,7 +114,12 @@ func newServer(h host.Host, local blockservice.BlockService, writeIdle time.Dura
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// One request per stream, as libp2phttp serves.
 			w.Header().Set("Connection", "close")
-			mux.ServeHTTP(w, r)
+			// The client closes its side of the stream once the
+			// request is sent, which net/http takes for a client gone
+			// and cancels the request's context: the response would
+			// stop at its first block. A client that leaves resets the
+			// stream, which fails the next write instead.
+			mux.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
 		}),
 		ReadHeaderTimeout: serveTimeout,
 	}

@@ -6,7 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cairnnet/cairn/internal/lattice"
 	"github.com/ipfs/boxo/gateway"
@@ -226,5 +231,98 @@ func TestEntityWalkRefusesInconsistentSizes(t *testing.T) {
 	}, top.Cid(), p)
 	if err == nil {
 		t.Fatal("WriteCAR walked a file whose sizes disagree")
+	}
+}
+
+// serveGateway serves f's blocks through boxo's gateway handler over the
+// Backend, as the shell's gateway and the fast-path server do.
+func (f *fixture) serveGateway(t *testing.T) *httptest.Server {
+	t.Helper()
+	b, err := NewBackend(f.bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gateway.NewHandler(gateway.Config{
+		NoDNSLink:                true,
+		MaxUnixFSDAGResponseSize: math.MaxInt64,
+	}, b))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// carRequest starts a GET of root's CAR with dups as asked.
+func carRequest(t *testing.T, ctx context.Context, srv *httptest.Server, root cid.Cid, dups string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ipfs/"+root.String()+"?format=car&dag-scope=all", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.ipld.car;version=1;order=dfs;dups="+dups)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", req.URL, resp.Status)
+	}
+	return resp
+}
+
+// TestGatewayServesLatticeAndStopsWhenTheClientLeaves: over HTTP, the
+// 40-level lattice's dups=n CAR is its 41 blocks (on main the request
+// never ended); a dups=y CAR, endless in practice, stops being written
+// once its client has gone: no goroutine is left in WriteCAR.
+func TestGatewayServesLatticeAndStopsWhenTheClientLeaves(t *testing.T) {
+	f := newFixture()
+	root, err := lattice.Dir(context.Background(), f.dag, latticeDepth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := f.serveGateway(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	resp := carRequest(t, ctx, srv, root, "n")
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sections(t, body)); n != latticeDepth+1 {
+		t.Fatalf("the dups=n CAR holds %d blocks, want %d", n, latticeDepth+1)
+	}
+
+	rctx, leave := context.WithCancel(ctx)
+	resp = carRequest(t, rctx, srv, root, "y")
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1<<20)); err != nil {
+		t.Fatalf("reading the start of the dups=y CAR: %v", err)
+	}
+	if !goroutineIn("trustless.WriteCAR") {
+		t.Fatal("no goroutine is writing the CAR being read: the check below would prove nothing")
+	}
+	leave()
+	resp.Body.Close()
+	waitNoGoroutineIn(t, "trustless.WriteCAR")
+}
+
+// goroutineIn reports whether some goroutine's stack mentions fn.
+func goroutineIn(fn string) bool {
+	buf := make([]byte, 4<<20)
+	return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte(fn))
+}
+
+// waitNoGoroutineIn waits, for at most 20 s, until no goroutine's stack
+// mentions fn.
+func waitNoGoroutineIn(t *testing.T, fn string) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for goroutineIn(fn) {
+		select {
+		case <-deadline:
+			t.Fatalf("a goroutine is still in %s 20 s after its client left", fn)
+		case <-tick.C:
+		}
 	}
 }
