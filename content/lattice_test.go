@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/cairnnet/cairn/internal/lattice"
@@ -142,5 +143,22 @@ func TestGetOfALatticeStopsWhenItsClientLeaves(t *testing.T) {
 	}
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("the tar walk ran until the test's deadline: %v", err)
+	}
+}
+
+// TestListRefusesAHAMTWithASharedShard: ls of a HAMT directory whose
+// shards each link twice to the one below (2^40 entries named "x" in 41
+// blocks) fails at once, naming the shard met twice. On main boxo's walk
+// loaded a shard once per path, holding every entry in memory.
+func TestListRefusesAHAMTWithASharedShard(t *testing.T) {
+	c := newOffline(t, DefaultConfig())
+	ctx := testContext(t)
+	root, err := lattice.HAMT(ctx, c.dag, latticeDepth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, isDir, err := c.List(ctx, root)
+	if err == nil || !isDir || !strings.Contains(err.Error(), "appears twice") {
+		t.Fatalf("ls listed %d entries (dir %v, err %v); want the shard met twice refused", len(entries), isDir, err)
 	}
 }

@@ -3,6 +3,7 @@ package content
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -53,7 +54,7 @@ func (c *Content) List(ctx context.Context, root cid.Cid) (entries []Entry, isDi
 	if !isDirectoryNode(nd) {
 		return nil, false, nil
 	}
-	dir, err := uio.NewDirectoryFromNode(c.dag, nd)
+	dir, err := uio.NewDirectoryFromNode(&shardsOnce{DAGService: c.dag, seen: cid.NewSet()}, nd)
 	if err != nil {
 		return nil, false, fmt.Errorf("list %s: %w", root, err)
 	}
@@ -73,6 +74,28 @@ func (c *Content) List(ctx context.Context, root cid.Cid) (entries []Entry, isDi
 		}
 	}
 	return entries, true, nil
+}
+
+// shardsOnce is the DAG a listing reads a HAMT's shards through: a shard
+// met a second time fails the listing. A HAMT an importer made never holds
+// the same shard twice (its entries' name hashes could not lead to two
+// places), and boxo's walk for ls loads a shard once per place it is
+// linked from: a hostile directory whose shards each link twice to the
+// one below would list 2^depth entries, holding each in memory.
+type shardsOnce struct {
+	ipld.DAGService
+	mu   sync.Mutex
+	seen *cid.Set
+}
+
+func (d *shardsOnce) Get(ctx context.Context, k cid.Cid) (ipld.Node, error) {
+	d.mu.Lock()
+	first := d.seen.Visit(k)
+	d.mu.Unlock()
+	if !first {
+		return nil, fmt.Errorf("not a valid HAMT directory: shard %s appears twice", k)
+	}
+	return d.DAGService.Get(ctx, k)
 }
 
 // listWindow is how many entries List fetches at once: enough to keep

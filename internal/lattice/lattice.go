@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipld/unixfs"
+	"github.com/ipfs/go-bitfield"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
 )
@@ -53,6 +54,44 @@ func File(ctx context.Context, dag ipld.DAGService, depth int) (cid.Cid, error) 
 		return nd, nil
 	})
 }
+
+// HAMT adds a lattice HAMT-sharded directory to dag: depth shards, each
+// with two shard links ("00", "01") to the shard below, over a shard
+// holding one entry "x", a one-byte file. No HAMT an importer makes has
+// the same shard twice (its entries' hashes could not lead to both
+// places), so this is a hostile directory of 2^depth entries named "x".
+func HAMT(ctx context.Context, dag ipld.DAGService, depth int) (cid.Cid, error) {
+	return build(ctx, dag, depth, func(below *ipld.Link, level int) (*merkledag.ProtoNode, error) {
+		names := []string{"00", "01"}
+		if level == 1 {
+			names = []string{"00x"} // the entry itself, at bucket 0
+		}
+		bf, err := bitfield.NewBitfield(hamtFanout)
+		if err != nil {
+			return nil, err
+		}
+		for i := range names {
+			bf.SetBit(i)
+		}
+		data, err := unixfs.HAMTShardData(bf.Bytes(), hamtFanout, hamtMurmur3)
+		if err != nil {
+			return nil, err
+		}
+		nd := merkledag.NodeWithData(data)
+		for _, name := range names {
+			if err := nd.AddRawLink(name, below); err != nil {
+				return nil, err
+			}
+		}
+		return nd, nil
+	})
+}
+
+// The HAMT parameters Kubo uses: 256 buckets, murmur3-x64-64 names.
+const (
+	hamtFanout  = 256
+	hamtMurmur3 = 0x22
+)
 
 // build adds a one-byte raw leaf, then depth nodes made by level, each
 // over the one below.
