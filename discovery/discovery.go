@@ -106,13 +106,23 @@ func (d *Discovery) start() error {
 		d.wg.Go(func() { d.advertise(d.rendezvous) })
 	}
 	if d.cfg.MDNS {
-		d.mdns = mdns.NewMdnsService(d.host, mdnsServiceName, d)
-		if err := d.mdns.Start(); err != nil {
-			return fmt.Errorf("discovery: start mdns: %w", err)
-		}
+		d.startMDNS()
 	}
 	d.wg.Go(d.upkeep)
 	return nil
+}
+
+// startMDNS starts mDNS, or, where no interface can multicast (a
+// container without a network, loopback and a tunnel), goes on without it
+// after a warning: the other ways of finding peers still work.
+func (d *Discovery) startMDNS() {
+	m := mdns.NewMdnsService(d.host, mdnsServiceName, d)
+	if err := m.Start(); err != nil {
+		_ = m.Close() // ends what Start began; returns nil
+		slog.Warn("discovery: mDNS off: no interface here can multicast", "err", err)
+		return
+	}
+	d.mdns = m
 }
 
 // Close stops discovery and waits for its goroutines. Safe to call twice.
