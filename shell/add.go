@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -36,7 +37,7 @@ func (s *shell) add(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	dir, err := uploadedFiles(r)
+	dir, err := s.uploadedFiles(w, r)
 	if err != nil {
 		return err
 	}
@@ -157,16 +158,21 @@ const uploadReadBuffer = 256 << 10
 // costs: mime/multipart scans for the boundary in 4 KiB steps and copies
 // every byte twice more, about a fifth of the daemon's CPU in a 1 GiB add
 // (see README, Benchmarks).
-func uploadedFiles(r *http.Request) (files.Directory, error) {
+//
+// Either way a file whose body ends early (the connection dropped before
+// the closing boundary, or before the declared length) fails to read,
+// rather than ending as a shorter file with a CID of its own, and a body
+// that brings nothing for shell.upload_idle_timeout fails (idleBody).
+func (s *shell) uploadedFiles(w http.ResponseWriter, r *http.Request) (files.Directory, error) {
 	if mediatype, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mediatype == "application/octet-stream" {
-		return singleFile(r)
+		return singleFile(r, s.idleBody(w, r))
 	}
-	return multipartFiles(r)
+	return s.multipartFiles(w, r)
 }
 
 // multipartFiles reads the body as Kubo's clients send files: a
 // multipart/form-data body, one part per file, decoded lazily.
-func multipartFiles(r *http.Request) (files.Directory, error) {
+func (s *shell) multipartFiles(w http.ResponseWriter, r *http.Request) (files.Directory, error) {
 	mediatype, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediatype != "multipart/form-data" {
 		return nil, errorf(kindBadRequest, "expected a multipart/form-data body with the file in a part named \"file\"")
@@ -174,7 +180,7 @@ func multipartFiles(r *http.Request) (files.Directory, error) {
 	// The body is read from the connection in pieces as large as it has
 	// ready: mime/multipart alone made every 4 KiB of an upload one read
 	// (260,000 for 1 GiB).
-	body := bufio.NewReaderSize(r.Body, uploadReadBuffer)
+	body := bufio.NewReaderSize(s.idleBody(w, r), uploadReadBuffer)
 	boundary := params["boundary"]
 	if boundary == "" {
 		return nil, errorf(kindBadRequest, "reading multipart body: no boundary in the Content-Type")
@@ -183,12 +189,12 @@ func multipartFiles(r *http.Request) (files.Directory, error) {
 	if err != nil {
 		return nil, errorf(kindBadRequest, "reading multipart body: %w", err)
 	}
-	return dir, nil
+	return wholeDir{dir, errPartCut}, nil
 }
 
 // singleFile is an application/octet-stream upload: one file, its bytes
 // the body, read by the importer straight from the connection.
-func singleFile(r *http.Request) (files.Directory, error) {
+func singleFile(r *http.Request, body io.Reader) (files.Directory, error) {
 	var name string
 	if cd := r.Header.Get("Content-Disposition"); cd != "" {
 		_, params, err := mime.ParseMediaType(cd)
@@ -200,7 +206,8 @@ func singleFile(r *http.Request) (files.Directory, error) {
 			return nil, errorf(kindBadRequest, "file name %q is not a single path element", name)
 		}
 	}
-	return files.NewSliceDirectory([]files.DirEntry{files.FileEntry(name, files.NewReaderFile(r.Body))}), nil
+	f := wholeFile{files.NewReaderFile(body), errBodyCut}
+	return files.NewSliceDirectory([]files.DirEntry{files.FileEntry(name, f)}), nil
 }
 
 // endOfParts reports a broken body, or one that carried no file at all.

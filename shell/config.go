@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,6 +16,10 @@ import (
 // node without holding it, so in practice this is the largest file one add
 // request can import.
 const DefaultMaxBodyBytes int64 = 64 << 30
+
+// DefaultUploadIdleTimeout is Config.UploadIdleTimeout's default: a
+// minute without a byte of the upload.
+const DefaultUploadIdleTimeout = time.Minute
 
 // DefaultVersion is reported by /api/v0/version when Config.Version is empty.
 const DefaultVersion = "dev"
@@ -31,6 +36,13 @@ type Config struct {
 	// MaxBodyBytes caps each request body, in bytes; a larger body gets 413.
 	// 0 means DefaultMaxBodyBytes (64 GiB). Negative values are invalid.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+
+	// UploadIdleTimeout fails an add (or another upload) whose body brings
+	// no byte for this long, releasing what the add holds: a stalled
+	// client would otherwise keep the add lock, and a collection waiting
+	// behind it would stop every other add and pin. 0 means
+	// DefaultUploadIdleTimeout; negative values are invalid.
+	UploadIdleTimeout time.Duration `yaml:"upload_idle_timeout"`
 
 	// AllowedOrigins lists browser origins ("scheme://host:port") that may
 	// call the shell besides its own; "*" allows any. Default none.
@@ -61,13 +73,16 @@ type Config struct {
 // DefaultConfig returns the defaults that config.yaml documents. Logger is
 // left nil so that New picks up the logger the program set by then.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: DefaultMaxBodyBytes, Version: DefaultVersion}
+	return Config{MaxBodyBytes: DefaultMaxBodyBytes, UploadIdleTimeout: DefaultUploadIdleTimeout, Version: DefaultVersion}
 }
 
 // withDefaults returns a copy of c with every unset field filled.
 func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.UploadIdleTimeout == 0 {
+		c.UploadIdleTimeout = DefaultUploadIdleTimeout
 	}
 	if c.Version == "" {
 		c.Version = DefaultVersion
@@ -82,6 +97,9 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	if c.MaxBodyBytes < 0 {
 		return fmt.Errorf("max_body_bytes: %d is negative; use 0 for the default (64 GiB) or a size in bytes", c.MaxBodyBytes)
+	}
+	if c.UploadIdleTimeout < 0 {
+		return fmt.Errorf("upload_idle_timeout: %s is negative; use 0 for the default (1m) or a duration such as 30s", c.UploadIdleTimeout)
 	}
 	if strings.ContainsFunc(c.AccessToken, isSpaceOrControl) {
 		// Such a token could never be sent in an Authorization header.

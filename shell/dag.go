@@ -92,7 +92,7 @@ func (s *shell) dagImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	dir, err := multipartFiles(r)
+	dir, err := s.multipartFiles(w, r)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,99 @@
+package shell
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ipfs/boxo/files"
+)
+
+// Why an upload's file could not be read whole. mime/multipart and
+// net/http report a body cut short as io.ErrUnexpectedEOF, which boxo's
+// chunkers take for the end of the file: the bytes before the cut would
+// be stored and answered with a CID, as if they were the file.
+var (
+	errPartCut = errorf(kindBadRequest, "the upload ended before its closing multipart boundary: the file is incomplete")
+	errBodyCut = errorf(kindBadRequest, "the upload ended before its declared length: the file is incomplete")
+)
+
+// wholeFile is an uploaded file whose reads fail with cut, not
+// io.ErrUnexpectedEOF, when its body ends early.
+type wholeFile struct {
+	files.File
+	cut error
+}
+
+func (f wholeFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = f.cut
+	}
+	return n, err
+}
+
+// wholeDir is an uploaded directory whose files, at any depth, are
+// wholeFiles.
+type wholeDir struct {
+	files.Directory
+	cut error
+}
+
+func (d wholeDir) Entries() files.DirIterator {
+	return wholeIter{d.Directory.Entries(), d.cut}
+}
+
+type wholeIter struct {
+	files.DirIterator
+	cut error
+}
+
+func (it wholeIter) Node() files.Node {
+	switch nd := it.DirIterator.Node().(type) {
+	case *files.Symlink:
+		return nd // a symlink's target is read whole by the parser
+	case files.File:
+		return wholeFile{nd, it.cut}
+	case files.Directory:
+		return wholeDir{nd, it.cut}
+	default:
+		return nd
+	}
+}
+
+// idleBody returns r's body, whose every read fails once the connection
+// has brought nothing for the shell's upload idle timeout. Where the
+// connection takes no deadline (HTTP/2, a test's recorder) the body is
+// returned as it is.
+func (s *shell) idleBody(w http.ResponseWriter, r *http.Request) io.Reader {
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.cfg.UploadIdleTimeout)); err != nil {
+		return r.Body
+	}
+	return &idleBody{r: r.Body, rc: rc, idle: s.cfg.UploadIdleTimeout}
+}
+
+// idleBody moves the connection's read deadline on before each read, so
+// that only a read making no progress for idle fails.
+type idleBody struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.r.Read(p)
+	if err != nil {
+		// At the body's end net/http starts a read of its own, to see
+		// the client leave; it must not fail a command still at work
+		// on what it read.
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errorf(kindBadRequest, "the upload stalled: no byte for %s (shell.upload_idle_timeout): %w", b.idle, err)
+	}
+	return n, err
+}
