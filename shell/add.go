@@ -180,16 +180,17 @@ func (s *shell) multipartFiles(w http.ResponseWriter, r *http.Request) (files.Di
 	// The body is read from the connection in pieces as large as it has
 	// ready: mime/multipart alone made every 4 KiB of an upload one read
 	// (260,000 for 1 GiB).
-	body := bufio.NewReaderSize(s.idleBody(w, r), uploadReadBuffer)
 	boundary := params["boundary"]
 	if boundary == "" {
 		return nil, errorf(kindBadRequest, "reading multipart body: no boundary in the Content-Type")
 	}
+	end := newCloseWatch(s.idleBody(w, r), boundary)
+	body := bufio.NewReaderSize(end, uploadReadBuffer)
 	dir, err := files.NewFileFromPartReader(multipart.NewReader(body, boundary), mediatype)
 	if err != nil {
 		return nil, errorf(kindBadRequest, "reading multipart body: %w", err)
 	}
-	return wholeDir{dir, errPartCut}, nil
+	return wholeDir{dir, errPartCut, end}, nil
 }
 
 // singleFile is an application/octet-stream upload: one file, its bytes

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -35,32 +36,96 @@ func (f wholeFile) Read(p []byte) (int, error) {
 }
 
 // wholeDir is an uploaded directory whose files, at any depth, are
-// wholeFiles.
+// wholeFiles, and whose listing fails, rather than ends, where the body
+// ended without its closing boundary (end is nil for a body that has
+// none to check).
 type wholeDir struct {
 	files.Directory
 	cut error
+	end *closeWatch
 }
 
 func (d wholeDir) Entries() files.DirIterator {
-	return wholeIter{d.Directory.Entries(), d.cut}
+	return &wholeIter{DirIterator: d.Directory.Entries(), cut: d.cut, end: d.end}
 }
 
 type wholeIter struct {
 	files.DirIterator
 	cut error
+	end *closeWatch
+	err error
 }
 
-func (it wholeIter) Node() files.Node {
+// Next ends the listing with cut where the parser stopped at the end of a
+// body that lacks its closing boundary: mime/multipart reports a part
+// header cut short as io.EOF, the same as the last part, and boxo's
+// parser then ends the directory as if it were whole.
+func (it *wholeIter) Next() bool {
+	if it.err != nil {
+		return false
+	}
+	if it.DirIterator.Next() {
+		return true
+	}
+	if it.DirIterator.Err() == nil && it.end != nil && it.end.ended && !it.end.closed {
+		it.err = it.cut
+	}
+	return false
+}
+
+func (it *wholeIter) Err() error {
+	if it.err != nil {
+		return it.err
+	}
+	return it.DirIterator.Err()
+}
+
+func (it *wholeIter) Node() files.Node {
 	switch nd := it.DirIterator.Node().(type) {
 	case *files.Symlink:
 		return nd // a symlink's target is read whole by the parser
 	case files.File:
 		return wholeFile{nd, it.cut}
 	case files.Directory:
-		return wholeDir{nd, it.cut}
+		return wholeDir{nd, it.cut, it.end}
 	default:
 		return nd
 	}
+}
+
+// closeWatch reads a multipart body, noting whether its closing delimiter
+// ("--boundary--" at the start of a line) went by and whether the body
+// ended. A part's content never holds a line starting with the
+// delimiter, so seeing it means the parser had all the parts.
+type closeWatch struct {
+	r      io.Reader
+	delim  []byte // "\n--boundary--"
+	tail   []byte // the last len(delim)-1 bytes read
+	closed bool
+	ended  bool
+}
+
+func newCloseWatch(r io.Reader, boundary string) *closeWatch {
+	// The body's start counts as a line start.
+	return &closeWatch{r: r, delim: []byte("\n--" + boundary + "--"), tail: []byte("\n")}
+}
+
+func (w *closeWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if !w.closed && n > 0 {
+		// The delimiter may straddle two reads.
+		k := len(w.delim) - 1
+		joined := append(w.tail, p[:min(n, k)]...)
+		w.closed = bytes.Contains(joined, w.delim) || bytes.Contains(p[:n], w.delim)
+		if n >= k {
+			joined = p[n-k : n]
+		}
+		w.tail = append([]byte(nil), joined[max(len(joined)-k, 0):]...)
+	}
+	if err != nil {
+		w.ended = true
+	}
+	return n, err
 }
 
 // idleBody returns r's body, whose every read fails once the connection
