@@ -42,11 +42,15 @@ func decodeLoc(b []byte) (loc, error) {
 	if len(b) != locSize {
 		return loc{}, fmt.Errorf("index entry of %d bytes, want %d", len(b), locSize)
 	}
-	return loc{
+	l := loc{
 		pack: binary.BigEndian.Uint32(b[0:]),
 		off:  int64(binary.BigEndian.Uint64(b[4:])),
 		n:    binary.BigEndian.Uint32(b[12:]),
-	}, nil
+	}
+	if l.off < 0 || l.off > 1<<62 { // damaged: no pack reaches there
+		return loc{}, fmt.Errorf("index entry names offset %d, outside any pack", l.off)
+	}
+	return l, nil
 }
 
 func (l loc) end() int64 { return l.off + int64(l.n) }

@@ -36,7 +36,7 @@ func newFixture() *fixture {
 
 // file imports data as a UnixFS file with small chunks and few links per
 // node, so that even small files make deep trees.
-func (f *fixture) file(t *testing.T, data []byte, rawLeaves, useTrickle bool) cid.Cid {
+func (f *fixture) file(t testing.TB, data []byte, rawLeaves, useTrickle bool) cid.Cid {
 	t.Helper()
 	prefix := merkledag.V1CidPrefix()
 	db, err := (&helpers.DagBuilderParams{
@@ -80,7 +80,7 @@ func (f *fixture) boxoCAR(t *testing.T, root cid.Cid, params gateway.CarParams) 
 }
 
 // ourCAR is the CAR WriteCAR writes for root and params.
-func (f *fixture) ourCAR(t *testing.T, root cid.Cid, params gateway.CarParams) []byte {
+func (f *fixture) ourCAR(t testing.TB, root cid.Cid, params gateway.CarParams) []byte {
 	t.Helper()
 	p, err := ParamsFromGateway(params)
 	if err != nil {
