@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,10 +20,12 @@ import (
 // climb through a link written by an earlier one). Symlinks are written
 // only when their target stays inside the tree; hard links and devices
 // are refused. Files land whole or not at all (written beside, renamed).
-func extractTar(r io.Reader, root, out string) error {
+func extractTar(r io.Reader, root, out string) (err error) {
 	tr := tar.NewReader(r)
 	x := &extractor{out: out}
 	defer x.close()
+	// However the extraction ends, no link it wrote may lead out.
+	defer func() { err = errors.Join(err, x.checkLinks()) }()
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) && n > 0 {
@@ -65,8 +68,9 @@ func tarDest(name, root string) (string, error) {
 // extractor writes entries under out, opening out as an os.Root once the
 // top entry has made it a directory.
 type extractor struct {
-	out  string
-	root *os.Root
+	out   string
+	root  *os.Root
+	links []string // the symlinks written, as slash paths under out
 }
 
 func (x *extractor) close() {
@@ -98,7 +102,11 @@ func (x *extractor) write(tr *tar.Reader, h *tar.Header, rel string) error {
 		if err := x.root.MkdirAll(filepath.Dir(local), 0o755); err != nil {
 			return err
 		}
-		return x.root.Symlink(h.Linkname, local)
+		if err := x.root.Symlink(h.Linkname, local); err != nil {
+			return err
+		}
+		x.links = append(x.links, rel)
+		return x.checkLink(rel)
 	default:
 		return errors.New("a hard link or special file, which get does not write")
 	}
@@ -142,6 +150,87 @@ func checkLinkTarget(rel, target string) error {
 	}
 	if !filepath.IsLocal(filepath.FromSlash(path.Join(path.Dir(rel), target))) {
 		return fmt.Errorf("a symlink to %q, outside the tree", target)
+	}
+	return nil
+}
+
+// checkLinks checks every symlink written, once all are there: a link
+// may lead out only through links written after it.
+func (x *extractor) checkLinks() error {
+	var errs []error
+	for _, rel := range x.links {
+		errs = append(errs, x.checkLink(rel))
+	}
+	return errors.Join(errs...)
+}
+
+// checkLink follows the symlink at rel through the tree as it is on disk,
+// and removes it if the path leads above the top: each link on the way
+// is read and followed in turn, so a chain whose links each look inside
+// on their own (x/up -> .., x/esc -> up/..) is caught, where checking
+// each target alone is not enough.
+func (x *extractor) checkLink(rel string) error {
+	err := x.resolve(rel)
+	if err == nil {
+		return nil
+	}
+	if rmErr := x.root.Remove(filepath.FromSlash(rel)); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+		err = errors.Join(err, rmErr)
+	}
+	return fmt.Errorf("get: %s: %w; the link was not kept", rel, err)
+}
+
+// maxLinkHops bounds the links followed from one, as the kernel's
+// ELOOP does.
+const maxLinkHops = 40
+
+var errLinkOut = errors.New("a chain of symlinks leading outside the tree")
+
+// resolve walks the target of the link at rel component by component,
+// from the link's folder, reading every symlink met on disk.
+func (x *extractor) resolve(rel string) error {
+	target, err := x.root.Readlink(filepath.FromSlash(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // replaced since by a later entry, checked in its turn
+	}
+	if err != nil {
+		return err
+	}
+	at := strings.Split(path.Dir(rel), "/")
+	if path.Dir(rel) == "." {
+		at = nil
+	}
+	todo := strings.Split(target, "/")
+	for hops := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch {
+		case c == "" || c == ".":
+			continue
+		case c == "..":
+			if len(at) == 0 {
+				return errLinkOut
+			}
+			at = at[:len(at)-1]
+			continue
+		}
+		next := append(at[:len(at):len(at)], c)
+		fi, err := x.root.Lstat(filepath.FromSlash(path.Join(next...)))
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			at = next // a folder, a file or nothing yet: a name like any
+			continue
+		}
+		if hops++; hops > maxLinkHops {
+			return errors.New("too many levels of symlinks")
+		}
+		t, err := x.root.Readlink(filepath.FromSlash(path.Join(next...)))
+		if err != nil {
+			return err
+		}
+		if path.IsAbs(t) || filepath.IsAbs(t) {
+			return errLinkOut
+		}
+		todo = append(strings.Split(t, "/"), todo...)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +56,43 @@ func TestExtractTarRefusesLinkTricks(t *testing.T) {
 		}
 		if _, err := os.Lstat(filepath.Join(outside, "evil")); !os.IsNotExist(err) {
 			t.Fatal("a file was written outside the target")
+		}
+	})
+}
+
+// TestExtractTarRefusesSymlinkChainsOut: links that each point inside the
+// tree on their own but lead out together (x/up -> .. is the top, so
+// x/esc -> up/.. is the top's parent) are refused and not kept, in
+// either order of the archive; a chain that stays inside is written. On
+// main both chains were written, the second leading out of the target.
+func TestExtractTarRefusesSymlinkChainsOut(t *testing.T) {
+	up := tar.Header{Name: "root/x/up", Typeflag: tar.TypeSymlink, Linkname: ".."}
+	esc := tar.Header{Name: "root/x/esc", Typeflag: tar.TypeSymlink, Linkname: "up/.."}
+	for name, order := range map[string][]tar.Header{"link first": {up, esc}, "link last": {esc, up}} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			headers := append([]tar.Header{{Name: "root", Typeflag: tar.TypeDir}, {Name: "root/x", Typeflag: tar.TypeDir}}, order...)
+			err := extractTar(bytes.NewReader(cliTarFiles(t, headers...)), "root", out)
+			if err == nil || !strings.Contains(err.Error(), "outside the tree") {
+				t.Fatalf("extract: %v, want the chain out refused", err)
+			}
+			if _, err := os.Lstat(filepath.Join(out, "x", "esc")); !os.IsNotExist(err) {
+				t.Fatalf("the link leading out was kept (%v)", err)
+			}
+		})
+	}
+	t.Run("chain inside", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		archive := cliTarFiles(t, tar.Header{Name: "root", Typeflag: tar.TypeDir},
+			tar.Header{Name: "root/c/f.txt", Typeflag: tar.TypeReg, Size: 2},
+			tar.Header{Name: "root/a/l1", Typeflag: tar.TypeSymlink, Linkname: "../b/l2"},
+			tar.Header{Name: "root/b/l2", Typeflag: tar.TypeSymlink, Linkname: "../c/./f.txt"},
+			tar.Header{Name: "root/b/self", Typeflag: tar.TypeSymlink, Linkname: "l2/../../c"})
+		if err := extractTar(bytes.NewReader(archive), "root", out); err != nil {
+			t.Fatal(err)
+		}
+		if data, err := os.ReadFile(filepath.Join(out, "a", "l1")); err != nil || string(data) != "xx" {
+			t.Fatalf("through the chain: %q, %v", data, err)
 		}
 	})
 }
