@@ -53,13 +53,14 @@ type cidLink struct {
 	Link string `json:"/"`
 }
 
-// repoStatOutput is repo/stat's output in Kubo's shape.
+// repoStatOutput is repo/stat's output in Kubo's shape: every field
+// always there, zero or empty under size-only, as Kubo sends them.
 type repoStatOutput struct {
 	RepoSize   uint64
 	StorageMax uint64
-	NumObjects uint64 `json:",omitempty"`
-	RepoPath   string `json:",omitempty"`
-	Version    string `json:",omitempty"`
+	NumObjects uint64
+	RepoPath   string
+	Version    string
 }
 
 // repoStat reports the repo's blocks, bytes and limit; size-only=true

@@ -34,7 +34,7 @@ func TestRepoStat(t *testing.T) {
 	if string(r.body) != want {
 		t.Fatalf("repo/stat = %q, want %q", r.body, want)
 	}
-	if r := post(t, srv, "/api/v0/repo/stat?size-only=true"); string(r.body) != `{"RepoSize":5,"StorageMax":1073741824}`+"\n" {
+	if r := post(t, srv, "/api/v0/repo/stat?size-only=true"); string(r.body) != `{"RepoSize":5,"StorageMax":1073741824,"NumObjects":0,"RepoPath":"","Version":""}`+"\n" {
 		t.Fatalf("repo/stat size-only = %q", r.body)
 	}
 }
