@@ -98,7 +98,7 @@ func TestExtractTarRefusesSymlinkChainsOut(t *testing.T) {
 }
 
 // cliTarFiles builds an archive whose regular files hold Size 'x' bytes.
-func cliTarFiles(t *testing.T, headers ...tar.Header) []byte {
+func cliTarFiles(t testing.TB, headers ...tar.Header) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -115,4 +115,43 @@ func cliTarFiles(t *testing.T, headers ...tar.Header) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// FuzzExtractTar extracts arbitrary archives: nothing may appear beside
+// the target, and no symlink under it may resolve outside it.
+func FuzzExtractTar(f *testing.F) {
+	f.Add(cliTarFiles(f, tar.Header{Name: "root", Typeflag: tar.TypeDir},
+		tar.Header{Name: "root/a/f", Typeflag: tar.TypeReg, Size: 4},
+		tar.Header{Name: "root/a/l", Typeflag: tar.TypeSymlink, Linkname: "f"}))
+	f.Add(cliTarFiles(f, tar.Header{Name: "root", Typeflag: tar.TypeDir},
+		tar.Header{Name: "root/x/up", Typeflag: tar.TypeSymlink, Linkname: ".."},
+		tar.Header{Name: "root/x/esc", Typeflag: tar.TypeSymlink, Linkname: "up/.."}))
+	f.Add(cliTarFiles(f, tar.Header{Name: "root", Typeflag: tar.TypeReg, Size: 1}))
+	f.Fuzz(func(t *testing.T, archive []byte) {
+		base := t.TempDir()
+		out := filepath.Join(base, "out")
+		_ = extractTar(bytes.NewReader(archive), "root", out)
+		entries, err := os.ReadDir(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Name() != "out" {
+				t.Fatalf("%s written beside the target", e.Name())
+			}
+		}
+		realOut, err := filepath.EvalSymlinks(out)
+		if err != nil {
+			return // nothing written
+		}
+		filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.Type()&os.ModeSymlink == 0 {
+				return nil
+			}
+			if to, err := filepath.EvalSymlinks(p); err == nil && to != realOut && !strings.HasPrefix(to, realOut+string(filepath.Separator)) {
+				t.Fatalf("%s resolves to %s, outside the target", p, to)
+			}
+			return nil
+		})
+	})
 }
