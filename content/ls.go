@@ -88,6 +88,7 @@ type shardsOnce struct {
 	seen *cid.Set
 }
 
+// Get reads the shard k, unless the listing has read it already.
 func (d *shardsOnce) Get(ctx context.Context, k cid.Cid) (ipld.Node, error) {
 	d.mu.Lock()
 	first := d.seen.Visit(k)

@@ -27,6 +27,7 @@ type wholeFile struct {
 	cut error
 }
 
+// Read reads the file, failing with f.cut where its body was cut short.
 func (f wholeFile) Read(p []byte) (int, error) {
 	n, err := f.File.Read(p)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -45,6 +46,7 @@ type wholeDir struct {
 	end *closeWatch
 }
 
+// Entries lists the directory through a wholeIter.
 func (d wholeDir) Entries() files.DirIterator {
 	return &wholeIter{DirIterator: d.Directory.Entries(), cut: d.cut, end: d.end}
 }
@@ -73,6 +75,7 @@ func (it *wholeIter) Next() bool {
 	return false
 }
 
+// Err is why the listing stopped: the cut, or the parser's error.
 func (it *wholeIter) Err() error {
 	if it.err != nil {
 		return it.err
@@ -80,6 +83,7 @@ func (it *wholeIter) Err() error {
 	return it.DirIterator.Err()
 }
 
+// Node is the current entry, its files and folders wrapped alike.
 func (it *wholeIter) Node() files.Node {
 	switch nd := it.DirIterator.Node().(type) {
 	case *files.Symlink:
@@ -110,6 +114,7 @@ func newCloseWatch(r io.Reader, boundary string) *closeWatch {
 	return &closeWatch{r: r, delim: []byte("\n--" + boundary + "--"), tail: []byte("\n")}
 }
 
+// Read reads the body, looking for the closing delimiter as it passes.
 func (w *closeWatch) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	if !w.closed && n > 0 {
@@ -148,6 +153,7 @@ type idleBody struct {
 	idle time.Duration
 }
 
+// Read reads the body within the idle timeout.
 func (b *idleBody) Read(p []byte) (int, error) {
 	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
 	n, err := b.r.Read(p)
