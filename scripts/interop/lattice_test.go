@@ -58,7 +58,7 @@ func TestLatticeCARsMatchKubo(t *testing.T) {
 		t.Run(rq.name, func(t *testing.T) {
 			url := "/ipfs/" + rq.root.String() + rq.query
 			kuboBody, kuboType := gatewayGet(t, "Kubo's gateway", k.gatewayURL(t)+url, rq.accept)
-			cairnBody, _ := gatewayGet(t, "Cairn's shell", c.httpBase(t)+url, rq.accept)
+			cairnBody, _ := gatewayGet(t, "Cairn's gateway", c.gatewayURL(t)+url, rq.accept)
 			if cairnBody != kuboBody {
 				t.Fatalf("Cairn sent %d bytes (%.12s), Kubo %d bytes (%.12s)",
 					len(cairnBody), sha([]byte(cairnBody)), len(kuboBody), sha([]byte(kuboBody)))
