@@ -185,12 +185,12 @@ func (s *shell) multipartFiles(w http.ResponseWriter, r *http.Request) (files.Di
 		return nil, errorf(kindBadRequest, "reading multipart body: no boundary in the Content-Type")
 	}
 	end := newCloseWatch(s.idleBody(w, r), boundary)
-	body := bufio.NewReaderSize(end, uploadReadBuffer)
-	dir, err := files.NewFileFromPartReader(multipart.NewReader(body, boundary), mediatype)
+	end.parts = multipart.NewReader(bufio.NewReaderSize(end, uploadReadBuffer), boundary)
+	dir, err := files.NewFileFromPartReader(end.parts, mediatype)
 	if err != nil {
 		return nil, errorf(kindBadRequest, "reading multipart body: %w", err)
 	}
-	return wholeDir{dir, errPartCut, end}, nil
+	return wholeDir{dir, errPartCut, end, true}, nil
 }
 
 // singleFile is an application/octet-stream upload: one file, its bytes
@@ -312,7 +312,9 @@ func chunker(spec string) (int, string, error) {
 	n, ok := strings.CutPrefix(spec, "size-")
 	if !ok {
 		if _, err := chunk.FromString(strings.NewReader(""), spec); err != nil {
-			return 0, "", errorf(kindBadRequest, "chunker %q is not supported: %w (use size-<bytes>, rabin-<min>-<avg>-<max> or buzhash)", spec, err)
+			// boxo's message repeats the spec as it came, newlines too.
+			why := strings.Join(strings.Fields(err.Error()), " ")
+			return 0, "", errorf(kindBadRequest, "chunker %q is not supported: %s (use size-<bytes>, rabin-<min>-<avg>-<max> or buzhash)", spec, why)
 		}
 		return 0, spec, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"time"
@@ -18,6 +19,9 @@ import (
 var (
 	errPartCut = errorf(kindBadRequest, "the upload ended before its closing multipart boundary: the file is incomplete")
 	errBodyCut = errorf(kindBadRequest, "the upload ended before its declared length: the file is incomplete")
+	// boxo's parser ends the upload, silently, at a part whose
+	// Content-Disposition it cannot read: what follows would be lost.
+	errBadPart = errorf(kindBadRequest, "reading multipart body: a part has no readable Content-Disposition filename, and the parts after it were not read")
 )
 
 // wholeFile is an uploaded file whose reads fail with cut, not
@@ -44,24 +48,27 @@ type wholeDir struct {
 	files.Directory
 	cut error
 	end *closeWatch
+	top bool // the upload itself, whose listing must reach the body's end
 }
 
 // Entries lists the directory through a wholeIter.
 func (d wholeDir) Entries() files.DirIterator {
-	return &wholeIter{DirIterator: d.Directory.Entries(), cut: d.cut, end: d.end}
+	return &wholeIter{DirIterator: d.Directory.Entries(), cut: d.cut, end: d.end, top: d.top}
 }
 
 type wholeIter struct {
 	files.DirIterator
 	cut error
 	end *closeWatch
+	top bool
 	err error
 }
 
-// Next ends the listing with cut where the parser stopped at the end of a
-// body that lacks its closing boundary: mime/multipart reports a part
-// header cut short as io.EOF, the same as the last part, and boxo's
-// parser then ends the directory as if it were whole.
+// Next ends the listing with an error where the parser stopped short of
+// the closing delimiter: mime/multipart reports a part header cut short
+// as io.EOF, the same as the last part, and boxo's parser ends the
+// upload at a part whose name it cannot read; either way it would end
+// the directory as if it were whole.
 func (it *wholeIter) Next() bool {
 	if it.err != nil {
 		return false
@@ -69,8 +76,8 @@ func (it *wholeIter) Next() bool {
 	if it.DirIterator.Next() {
 		return true
 	}
-	if it.DirIterator.Err() == nil && it.end != nil && it.end.ended && !it.end.closed {
-		it.err = it.cut
+	if it.DirIterator.Err() == nil && it.end != nil {
+		it.err = it.end.check(it.top, it.cut)
 	}
 	return false
 }
@@ -91,7 +98,7 @@ func (it *wholeIter) Node() files.Node {
 	case files.File:
 		return wholeFile{nd, it.cut}
 	case files.Directory:
-		return wholeDir{nd, it.cut, it.end}
+		return wholeDir{nd, it.cut, it.end, false}
 	default:
 		return nd
 	}
@@ -107,11 +114,40 @@ type closeWatch struct {
 	tail   []byte // the last len(delim)-1 bytes read
 	closed bool
 	ended  bool
+	// parts is the parser's reader, asked once the upload's listing
+	// has ended whether a part remains that boxo's parser stopped at.
+	parts *multipart.Reader
 }
 
 func newCloseWatch(r io.Reader, boundary string) *closeWatch {
 	// The body's start counts as a line start.
 	return &closeWatch{r: r, delim: []byte("\n--" + boundary + "--"), tail: []byte("\n")}
+}
+
+// check says why a listing that ended was not the whole upload, or nil.
+// A directory inside it may end at a sibling's part, so only the body's
+// end without its delimiter is an error there. The upload's own listing
+// must have reached the delimiter with no part left: one left is a part
+// boxo's parser could not place, and stopped at. (A last such part goes
+// unseen, as in Kubo, which parses uploads alike.)
+func (w *closeWatch) check(top bool, cut error) error {
+	switch {
+	case !w.closed && w.ended:
+		return cut
+	case !top:
+		return nil
+	case !w.closed:
+		return errBadPart
+	}
+	_, err := w.parts.NextPart()
+	switch {
+	case err == nil:
+		return errBadPart
+	case errors.Is(err, io.EOF):
+		return nil
+	default:
+		return errorf(kindBadRequest, "reading multipart body: %w", err)
+	}
 }
 
 // Read reads the body, looking for the closing delimiter as it passes.

@@ -256,3 +256,25 @@ func doWith(client *http.Client, req *http.Request) result {
 	b, _ := io.ReadAll(resp.Body)
 	return result{status: resp.StatusCode, body: b}
 }
+
+// TestAddRefusesAPartItCannotPlace: boxo's parser ends an upload, without
+// an error, at a part whose Content-Disposition it cannot read; the parts
+// after it were dropped and the add answered as if it had them all. Now
+// the add fails saying so. On main: 200 with a.txt alone.
+func TestAddRefusesAPartItCannotPlace(t *testing.T) {
+	srv := newShell(t, shell.Config{}, newContentBackend(t))
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, disposition := range []string{`form-data; name="file"; filename="a.txt"`, `form-data; name="file"; filename="b.txt`, `form-data; name="file"; filename="c.txt"`} {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", disposition)
+		h.Set("Content-Type", "application/octet-stream")
+		w, _ := mw.CreatePart(h)
+		io.WriteString(w, "some bytes")
+	}
+	mw.Close()
+	r := do(t, newPost(t, srv, "/api/v0/add", &buf, mw.FormDataContentType()))
+	if got := string(r.body) + r.trailer.Get("X-Stream-Error"); !strings.Contains(got, "Content-Disposition") {
+		t.Fatalf("add answered %d %q: want an error about the part it could not read", r.status, got)
+	}
+}
