@@ -62,6 +62,9 @@ func (s *Store) keepSmall(ctx context.Context, key datastore.Key, v []byte) {
 // part before the buffers from the file, the rest from the buffers in
 // flight and the one being filled.
 func (s *Store) readPending(at loc) ([]byte, error) {
+	if at.end() > s.base+int64(s.n) { // a damaged index entry
+		return nil, fmt.Errorf("packstore: index entry names bytes to %d of %s, past its end", at.end(), packName(at.pack))
+	}
 	out := make([]byte, 0, at.n)
 	for off, end := at.off, at.end(); off < end; {
 		if off >= s.base {
