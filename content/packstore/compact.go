@@ -1,11 +1,11 @@
 package packstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/query"
@@ -32,53 +32,142 @@ func (s *Store) compactor(ctx context.Context) {
 	}
 }
 
-// Compact rewrites the packs (other than the one being appended to) that
-// are less than half live: their live values are appended anew, made
-// durable with the index naming their new places, and only then are the
-// old packs removed, so a crash at any point loses nothing. It returns how
-// many packs it removed.
+// Compact frees the space of dead values, in the order that needs the
+// least room first, so that it works on a full disk: packs with nothing
+// live are removed outright; then the packs (other than the one being
+// appended to) less than half live are rewritten one at a time, each only
+// if the disk has room for its live values: they are appended anew, made
+// durable with the index naming their new places, and only then is the
+// old pack removed, so a crash at any point loses nothing. Values found
+// damaged on the way become tombstones. It returns how many packs it
+// removed.
 func (s *Store) Compact(ctx context.Context) (int, error) {
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
 	s.deleted.Store(0)
-	sizes, err := packIDs(s.dir)
+	// The pack being appended to, and any started after this, may hold
+	// values not yet indexed: they are left alone. Older ones are sealed,
+	// every value in them indexed.
+	s.mu.Lock()
+	sealed := s.w.nextID
+	if s.w.cur != nil {
+		sealed = s.w.curID
+	}
+	s.mu.Unlock()
+	sizes, err := packIDs(s.fs, s.dir)
 	if err != nil {
 		return 0, fmt.Errorf("packstore: compact: %w", err)
 	}
-	live := make(map[uint32]int64)
-	if err := s.eachIndexed(ctx, func(_ string, at loc) error {
-		live[at.pack] += int64(at.n)
-		return nil
-	}); err != nil {
+	live, err := s.liveBytes(ctx)
+	if err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
-	cur := s.curID
-	s.mu.Unlock()
-	victims := make(map[uint32]bool)
+	var dead []uint32
+	var victims []uint32
 	for id, size := range sizes {
-		if id != cur && live[id]*2 < size {
-			victims[id] = true
+		switch {
+		case id >= sealed:
+		case live[id] == 0:
+			dead = append(dead, id)
+		case live[id]*2 < size && size-live[id] >= int64(s.opts.BufferSize):
+			// Less than a buffer to gain is not worth a rewrite: the last,
+			// small pack of a store would be rewritten at every start.
+			victims = append(victims, id)
 		}
 	}
-	if len(victims) == 0 {
+	removed, err := s.removeDead(ctx, dead)
+	if err != nil {
+		return removed, err
+	}
+	// The most dead bytes first: the most space for the least copying.
+	slices.SortFunc(victims, func(a, b uint32) int { return cmp.Compare(sizes[b]-live[b], sizes[a]-live[a]) })
+	for _, id := range victims {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		ok, err := s.rewrite(ctx, id, live[id])
+		if err != nil {
+			return removed, err
+		}
+		if ok {
+			removed++
+		}
+	}
+	return removed, nil
+}
+
+// liveBytes sums the values each pack holds, from the index.
+func (s *Store) liveBytes(ctx context.Context) (map[uint32]int64, error) {
+	live := make(map[uint32]int64)
+	err := s.eachIndexed(ctx, func(_ string, at loc) error {
+		if !at.damaged {
+			live[at.pack] += int64(at.n)
+		}
+		return nil
+	})
+	return live, err
+}
+
+// removeDead removes packs that nothing in the index names, once the
+// index is durable: an index entry that a crash brought back would name
+// a pack that is gone.
+func (s *Store) removeDead(ctx context.Context, ids []uint32) (int, error) {
+	if len(ids) == 0 {
 		return 0, nil
 	}
-	if err := s.eachIndexed(ctx, func(key string, at loc) error {
-		if !victims[at.pack] {
+	if err := s.index.Sync(ctx, datastore.NewKey("/")); err != nil {
+		return 0, fmt.Errorf("packstore: compact: sync index: %w", err)
+	}
+	if err := s.removePacks(ids); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
+// rewrite moves pack id's live values forward and removes it, if the
+// disk has room for them (reporting false otherwise). A value that cannot
+// be read for a reason other than damage keeps the pack.
+func (s *Store) rewrite(ctx context.Context, id uint32, live int64) (bool, error) {
+	free, err := s.fs.Free(s.dir)
+	if err == nil && free < uint64(live)+uint64(s.opts.Reserve)/2 {
+		logger.Info("compaction skips a pack: too little free space to move its live values",
+			"pack", packName(id), "live", live, "free", free)
+		return false, nil
+	}
+	kept := false
+	err = s.eachIndexed(ctx, func(key string, at loc) error {
+		if at.pack != id || at.damaged {
 			return nil
 		}
-		return s.moveForward(ctx, key, at)
-	}); err != nil {
-		return 0, err
+		moveErr := s.moveForward(ctx, key, at)
+		if moveErr != nil && !errors.Is(moveErr, ErrDamaged) {
+			logger.Warn("compaction keeps a pack it could not read", "pack", packName(id), "err", moveErr)
+			kept = true
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return false, err
+	}
+	if kept {
+		return false, nil
 	}
 	if err := s.Sync(ctx, datastore.NewKey("/")); err != nil {
-		return 0, err
+		return false, err
 	}
+	return true, s.removePacks([]uint32{id})
+}
+
+// errStop ends a walk of the index early.
+var errStop = errors.New("stop")
+
+// removePacks removes packs, closing them first.
+func (s *Store) removePacks(ids []uint32) error {
 	s.packsMu.Lock()
 	defer s.packsMu.Unlock()
 	var errs []error
-	for id := range victims {
+	for _, id := range ids {
 		if s.ra != nil {
 			s.ra.dropPack(id)
 		}
@@ -88,36 +177,43 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 			delete(s.readers, id)
 		}
 		s.readersMu.Unlock()
-		errs = append(errs, os.Remove(filepath.Join(s.dir, packName(id))))
+		errs = append(errs, s.fs.Remove(packPath(s.dir, id)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return 0, fmt.Errorf("packstore: compact: %w", err)
+		return fmt.Errorf("packstore: compact: %w", err)
 	}
-	return len(victims), nil
+	return nil
 }
 
 // moveForward appends key's value again, unless key was deleted or moved
-// since the index said it was at at.
+// since the index said it was at at. A damaged value gives ErrDamaged,
+// and is left a tombstone.
 func (s *Store) moveForward(ctx context.Context, key string, at loc) error {
 	s.packsMu.RLock()
-	value, err := s.read(at)
+	value, err := s.readChecked(key, at)
 	s.packsMu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("packstore: compact: %w", err)
 	}
 	s.lockAll()
 	defer s.unlockAll()
-	if _, ok := s.pending[key]; ok {
+	if _, ok := s.w.pending[key]; ok {
 		return nil
 	}
+	// The entry may have gained its checksum since (recordSum): the same
+	// place is the same value.
 	now, err := s.lookup(ctx, datastore.RawKey(key))
-	if errors.Is(err, datastore.ErrNotFound) || (err == nil && now != at) {
+	if errors.Is(err, datastore.ErrNotFound) || (err == nil && (now.pack != at.pack || now.off != at.off || now.damaged)) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return s.putLocked(key, value)
+	sum := now.sum
+	if !now.summed {
+		sum = checksum(value) // verified by readChecked
+	}
+	return s.putLocked(key, value, sum, false)
 }
 
 // eachIndexed calls fn for every key in the index and its place.

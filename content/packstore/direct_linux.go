@@ -23,3 +23,16 @@ func newWriteBuffer(n int) ([]byte, error) {
 }
 
 func freeWriteBuffer(b []byte) error { return unix.Munmap(b) }
+
+// freeSpace is the bytes an unprivileged writer may still use in dir's
+// file system.
+func freeSpace(dir string) (uint64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// errNoSpace is the error of a write the device had no room for.
+const errNoSpace = unix.ENOSPC

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"sync"
 )
 
@@ -65,7 +64,7 @@ func newReadahead(ctx context.Context) *readahead {
 // never change (all of a sealed pack: math.MaxInt64; the part of the pack
 // being appended to that is written for good); chunks hold nothing past
 // it.
-func (r *readahead) read(f *os.File, pack uint32, off int64, n int, final int64) (out []byte, ok bool, err error) {
+func (r *readahead) read(f File, pack uint32, off int64, n int, final int64) (out []byte, ok bool, err error) {
 	end := off + int64(n)
 	first, lastIdx := off/chunkSize, (end-1)/chunkSize
 	if n == 0 || end > final {
@@ -128,7 +127,7 @@ func (r *readahead) releaseLocked(c *chunk) {
 
 // loadLocked returns the chunk, starting its load if it is not held, and
 // drops the least recently used chunks beyond chunksKept.
-func (r *readahead) loadLocked(f *os.File, pack uint32, idx int64, final int64) *chunk {
+func (r *readahead) loadLocked(f File, pack uint32, idx int64, final int64) *chunk {
 	r.tick++
 	k := chunkKey{pack, idx}
 	if c, ok := r.held[k]; ok {

@@ -1,5 +1,5 @@
 // Package packstore keeps blocks in append-only pack files, many blocks to
-// a file, with each block's place in an index datastore.
+// a file, with each block's place and checksum in an index datastore.
 //
 // Why not a file per block (flatfs): on the development machine (a VM)
 // writing through the page cache costs the kernel about 4.4 CPU-seconds
@@ -10,12 +10,29 @@
 // against 2.8 for a buffered read of pages not yet cached). Where the
 // filesystem refuses direct I/O (tmpfs) the same code runs buffered.
 //
-// Crash safety: a block's index entry is written only once the block's
-// bytes are in the file, so an index entry never names bytes that a killed
-// process had not yet written; Sync makes both durable, in that order.
-// Deleted and overwritten blocks leave dead bytes behind; once there are
-// enough, a background compaction copies the live blocks of mostly-dead
-// packs forward and removes those packs.
+// Integrity at rest: each value's index entry carries the CRC-32C of its
+// bytes, taken when the value was put (its writer verified it), and every
+// read from a pack checks it. A value that fails the check, or whose pack
+// is too short for it, is damaged: it is never returned (ErrDamaged), its
+// entry becomes a tombstone that Has does not count, so putting the value
+// again repairs it, and it stays listed until then. Entries written before
+// checksums are checked on their first read by Options.Verify, and their
+// checksum recorded then.
+//
+// Crash safety: a value's index entry is written only once the value's
+// bytes are synced, so no index entry, even one made durable by someone
+// else's sync of the index, names bytes a power cut could lose; until then
+// the value is served from memory and from the file. Sync makes every
+// value put so far, and the index naming it, durable. Deleted and
+// overwritten values leave dead bytes behind; once there are enough, a
+// background compaction removes packs with nothing live and rewrites, one
+// at a time and only where the disk has room, those mostly dead.
+//
+// A full disk: writes are refused ("no space left on device") while free
+// space is under Options.Reserve, which keeps room for the index, pins and
+// compaction. A write that fails all the same keeps its bytes in memory
+// and is tried again before the next one, so nothing put is dropped, and
+// the store goes on by itself once space returns.
 package packstore
 
 import (
@@ -23,12 +40,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 
 	"github.com/ipfs/go-datastore"
-	"github.com/ipfs/go-datastore/query"
 )
 
 // Options tune a Store; zero values take the defaults.
@@ -45,6 +60,15 @@ type Options struct {
 	// CacheBytes bounds the small values kept in memory (see cache.go):
 	// 8 MiB; negative keeps none.
 	CacheBytes int
+	// Reserve is the free space below which puts are refused: 32 MiB;
+	// negative: none.
+	Reserve int64
+	// FS is where the packs live: the machine's file system if nil.
+	FS FS
+	// Verify checks a value read from an entry that has no checksum yet
+	// (written before checksums); nil trusts it. Its checksum is recorded
+	// once it passes.
+	Verify func(key string, value []byte) error
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +85,13 @@ func (o Options) withDefaults() Options {
 	if o.CacheBytes == 0 {
 		o.CacheBytes = 8 << 20
 	}
+	if o.Reserve == 0 {
+		o.Reserve = 32 << 20
+	}
+	o.Reserve = max(o.Reserve, 0)
+	if o.FS == nil {
+		o.FS = osFS{}
+	}
 	return o
 }
 
@@ -69,6 +100,7 @@ func (o Options) withDefaults() Options {
 // after the Store.
 type Store struct {
 	dir    string
+	fs     FS
 	index  datastore.Batching
 	opts   Options
 	direct bool
@@ -77,30 +109,12 @@ type Store struct {
 	// never interleave while mu is let go for a buffer write to finish;
 	// it is taken before mu.
 	appendMu sync.Mutex
-	// mu guards the pack being written and the blocks not yet indexed.
+	// mu guards the pack being written and the values not yet indexed.
 	mu sync.Mutex
-	// A full buffer is written by a goroutine of its own while appends
-	// fill another, up to maxInflight writes at once, so neither writers
-	// nor readers wait on the device unless every buffer is full. flights
-	// are the writes in flight, in the order of their place in the pack;
-	// spares are buffers free for appends. flushed is signalled (on mu)
-	// when a write ends.
-	flights  []*flight
-	spares   [][]byte
-	writeErr error
-	flushed  *sync.Cond
-	writes   sync.WaitGroup
-	cur      *os.File
-	curID    uint32
-	buf      []byte // the bytes of cur from base on, not all written yet
-	base     int64
-	n        int
-	pending  map[string]loc // values not yet wholly in cur, or not yet indexed
-	order    []pendingRec   // the same, in the order they were appended
-	unsaved  bool           // cur or the index has writes no Sync covered
-	closed   bool
-	// writing and written mirror curID and base for readers without mu:
-	// the bytes of pack writing below written never change again.
+	w  writer
+	// writing and written mirror w.curID and the bytes of it written for
+	// readers without mu: the bytes of pack writing below written never
+	// change again. writing is 0 while no pack is open for appending.
 	writing atomic.Uint32
 	written atomic.Int64
 	ra      *readahead // nil without direct I/O, where the kernel reads ahead
@@ -110,7 +124,7 @@ type Store struct {
 	// for writing while compaction removes one.
 	packsMu   sync.RWMutex
 	readersMu sync.Mutex
-	readers   map[uint32]*os.File
+	readers   map[uint32]File
 
 	compactMu sync.Mutex   // one compaction at a time
 	deleted   atomic.Int64 // bytes deleted since the last compaction
@@ -121,46 +135,40 @@ type Store struct {
 
 var errClosed = errors.New("packstore: closed")
 
-type pendingRec struct {
-	key string
-	at  loc
-}
+// ErrDamaged is matched (errors.Is) by the error of a read whose bytes on
+// disk are damaged: they fail their checksum, or their pack is too short
+// for them or gone.
+var ErrDamaged = errors.New("damaged on disk")
 
 var _ datastore.Batching = (*Store)(nil)
 
 // Open opens the packs in dir (creating dir if needed) with their index
 // in index, and starts the store's compactor.
 func Open(dir string, index datastore.Batching, opts Options) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	opts = opts.withDefaults()
+	if err := opts.FS.MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("packstore: %w", err)
 	}
-	opts = opts.withDefaults()
 	s := &Store{
 		dir:     dir,
+		fs:      opts.FS,
 		index:   index,
 		opts:    opts,
-		direct:  !opts.NoDirectIO && directWorks(dir),
-		pending: make(map[string]loc),
+		direct:  !opts.NoDirectIO && opts.FS.DirectIO(dir),
 		small:   newSmallCache(opts.CacheBytes),
-		readers: make(map[uint32]*os.File),
+		readers: make(map[uint32]File),
 		compact: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	s.flushed = sync.NewCond(&s.mu)
-	ids, err := packIDs(dir)
+	s.w.init(&s.mu)
+	next, err := s.removeEmptyPacks()
 	if err != nil {
-		return nil, fmt.Errorf("packstore: %w", err)
+		return nil, err
 	}
 	// Appending always starts a new pack, so that bytes a crash lost at
 	// the end of the last one are never overwritten under an index entry
 	// that might still name them.
-	last := uint32(0)
-	for id := range ids {
-		last = max(last, id)
-	}
-	if err := s.startPack(last + 1); err != nil {
-		return nil, err
-	}
+	s.w.nextID = next
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	if s.direct {
@@ -170,28 +178,53 @@ func Open(dir string, index datastore.Batching, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Put appends value to the current pack under key.
-func (s *Store) Put(ctx context.Context, key datastore.Key, value []byte) error {
-	s.lockAll()
-	defer s.unlockAll()
-	return s.putLocked(key.String(), value)
+// removeEmptyPacks removes the packs with no bytes, which hold nothing
+// (each restart used to leave one), and returns the id for the next pack.
+func (s *Store) removeEmptyPacks() (uint32, error) {
+	ids, err := packIDs(s.fs, s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("packstore: %w", err)
+	}
+	last := uint32(0)
+	for id, size := range ids {
+		last = max(last, id)
+		if size == 0 {
+			if err := s.fs.Remove(packPath(s.dir, id)); err != nil {
+				return 0, fmt.Errorf("packstore: remove empty pack: %w", err)
+			}
+		}
+	}
+	return last + 1, nil
 }
 
-// Has reports whether key is stored.
+// Put appends value to the current pack under key.
+func (s *Store) Put(ctx context.Context, key datastore.Key, value []byte) error {
+	sum := checksum(value) // outside the lock: other writers need not wait for it
+	s.lockAll()
+	defer s.unlockAll()
+	return s.putLocked(key.String(), value, sum, true)
+}
+
+// Has reports whether key holds a value that is not known to be damaged.
 func (s *Store) Has(ctx context.Context, key datastore.Key) (bool, error) {
 	s.mu.Lock()
-	_, ok := s.pending[key.String()]
+	_, ok := s.w.pending[key.String()]
 	s.mu.Unlock()
 	if ok {
 		return true, nil
 	}
-	return s.index.Has(ctx, key)
+	at, err := s.lookup(ctx, key)
+	if errors.Is(err, datastore.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && !at.damaged, err
 }
 
-// GetSize returns the length of key's value without reading it.
+// GetSize returns the length of key's value without reading it; a
+// damaged value has its length still, so that deleting it is counted.
 func (s *Store) GetSize(ctx context.Context, key datastore.Key) (int, error) {
 	s.mu.Lock()
-	at, ok := s.pending[key.String()]
+	at, ok := s.w.pending[key.String()]
 	s.mu.Unlock()
 	if ok {
 		return int(at.n), nil
@@ -209,9 +242,9 @@ func (s *Store) Delete(ctx context.Context, key datastore.Key) error {
 	defer s.mu.Unlock()
 	k := key.String()
 	s.small.remove(k)
-	if at, ok := s.pending[k]; ok {
-		delete(s.pending, k)
-		s.addDead(at.n)
+	if at, ok := s.w.pending[k]; ok {
+		delete(s.w.pending, k)
+		s.addDead(at)
 	}
 	// Under mu, so that compaction cannot copy the value forward between
 	// the check and the delete and so bring it back.
@@ -225,15 +258,18 @@ func (s *Store) Delete(ctx context.Context, key datastore.Key) error {
 	if err := s.index.Delete(ctx, key); err != nil {
 		return err
 	}
-	s.unsaved = true
-	s.addDead(at.n)
+	s.w.unsaved = true
+	s.addDead(at)
 	return nil
 }
 
-// addDead counts n bytes left dead in a pack, starting a compaction once
-// enough are.
-func (s *Store) addDead(n uint32) {
-	if s.deleted.Add(int64(n)) >= s.opts.CompactAfter {
+// addDead counts the bytes at left dead in a pack, starting a compaction
+// once enough are.
+func (s *Store) addDead(at loc) {
+	if at.damaged {
+		return // a tombstone holds no bytes
+	}
+	if s.deleted.Add(int64(at.n)) >= s.opts.CompactAfter {
 		select {
 		case s.compact <- struct{}{}:
 		default:
@@ -248,68 +284,9 @@ func (s *Store) Sync(ctx context.Context, _ datastore.Key) error {
 	return s.syncLocked(ctx)
 }
 
-func (s *Store) syncLocked(ctx context.Context) error {
-	if !s.unsaved {
-		return nil
-	}
-	if err := s.writeTail(); err != nil {
-		return err
-	}
-	if err := datasync(s.cur); err != nil {
-		return fmt.Errorf("packstore: sync %s: %w", packName(s.curID), err)
-	}
-	if err := s.index.Sync(ctx, datastore.NewKey("/")); err != nil {
-		return fmt.Errorf("packstore: sync index: %w", err)
-	}
-	s.unsaved = false
-	return nil
-}
-
-// Query lists the stored keys (with their values unless KeysOnly),
-// applying the query's filters, orders, offset and limit.
-func (s *Store) Query(ctx context.Context, q query.Query) (query.Results, error) {
-	// Index what is only in memory, so the listing is complete.
-	s.lockAll()
-	err := s.writeTail()
-	s.unlockAll()
-	if err != nil {
-		return nil, err
-	}
-	inner, err := s.index.Query(ctx, query.Query{Prefix: q.Prefix})
-	if err != nil {
-		return nil, err
-	}
-	res := query.ResultsFromIterator(q, query.Iterator{
-		Next: func() (query.Result, bool) {
-			r, ok := inner.NextSync()
-			if !ok || r.Error != nil {
-				return r, ok
-			}
-			at, err := decodeLoc(r.Value)
-			if err != nil {
-				return query.Result{Error: fmt.Errorf("packstore: %s: %w", r.Key, err)}, true
-			}
-			e := query.Entry{Key: r.Key, Size: int(at.n)}
-			if !q.KeysOnly {
-				s.packsMu.RLock()
-				e.Value, err = s.read(at)
-				s.packsMu.RUnlock()
-				if err != nil {
-					return query.Result{Error: err}, true
-				}
-			}
-			return query.Result{Entry: e}, true
-		},
-		Close: inner.Close,
-	})
-	return query.NaiveQueryApply(query.Query{
-		Filters: q.Filters, Orders: q.Orders, Offset: q.Offset, Limit: q.Limit,
-	}, res), nil
-}
-
 // DiskUsage is the bytes of all pack files.
 func (s *Store) DiskUsage(context.Context) (uint64, error) {
-	ids, err := packIDs(s.dir)
+	ids, err := packIDs(s.fs, s.dir)
 	if err != nil {
 		return 0, err
 	}
@@ -335,21 +312,15 @@ func (s *Store) Close() error {
 	}
 	s.lockAll()
 	defer s.unlockAll()
-	if s.closed {
+	if s.w.closed {
 		return nil
 	}
 	err := s.syncLocked(context.Background())
-	s.closed = true
+	s.w.closed = true
 	s.mu.Unlock()
-	s.writes.Wait() // a write that failed is still signalling
+	s.w.writes.Wait() // a write that failed is still signalling
 	s.mu.Lock()
-	errs := []error{err, s.cur.Close()}
-	for _, b := range append(s.spares, s.buf) {
-		if b != nil {
-			errs = append(errs, freeWriteBuffer(b))
-		}
-	}
-	s.buf, s.spares = nil, nil
+	errs := []error{err, s.w.release()}
 	s.readersMu.Lock()
 	for id, f := range s.readers {
 		errs = append(errs, f.Close())
@@ -357,6 +328,17 @@ func (s *Store) Close() error {
 	}
 	s.readersMu.Unlock()
 	return errors.Join(errs...)
+}
+
+// lockAll takes appendMu then mu, as every writer and every flush does.
+func (s *Store) lockAll() {
+	s.appendMu.Lock()
+	s.mu.Lock()
+}
+
+func (s *Store) unlockAll() {
+	s.mu.Unlock()
+	s.appendMu.Unlock()
 }
 
 // logger is the package's structured logger.
