@@ -458,4 +458,3 @@ func TestOverwritesAreCompacted(t *testing.T) {
 		t.Fatalf("the last value put does not read back: %v", err)
 	}
 }
-
