@@ -1,17 +1,22 @@
 package content
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	"github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/mount"
 	"github.com/ipfs/go-datastore/namespace"
 	dssync "github.com/ipfs/go-datastore/sync"
 	flatfs "github.com/ipfs/go-ds-flatfs"
 	pebbleds "github.com/ipfs/go-ds-pebble"
+	mh "github.com/multiformats/go-multihash"
 
 	"github.com/cairnnet/cairn/content/packstore"
 )
@@ -54,44 +59,112 @@ const packIndexPrefix = "/packindex"
 // With durable, blocks are flushed to disk before any pin record is
 // written (see durableStore), so what a user added or pinned survives a
 // power loss.
+//
+// Integrity at rest: packs check each block's CRC-32C on every read (see
+// the packstore package), so the blockstore does not re-hash what it
+// serves; entries from before checksums are re-hashed on their first read
+// and their checksum recorded then. A flatfs repo has no checksums: its
+// blocks are re-hashed on every read, as before.
 func OpenDatastore(dir string, durable bool) (datastore.Batching, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	return openDatastore(dir, durable, nil)
+}
+
+// openDatastore is OpenDatastore on fs (pebble's file system interface),
+// or on the machine's file system when fs is nil. Tests pass a crashable
+// memory FS to cut the power under a running repo.
+func openDatastore(dir string, durable bool, fs vfs.FS) (datastore.Batching, error) {
+	var pebbleOpts []pebbleds.Option
+	var packOpts packstore.Options
+	mkdir := func(dir string) error { return os.MkdirAll(dir, 0o700) }
+	if fs != nil {
+		pebbleOpts = append(pebbleOpts, pebbleds.WithPebbleOpts(&pebble.Options{FS: fs}))
+		packOpts.FS = packstore.VFS(fs)
+		mkdir = func(dir string) error { return fs.MkdirAll(dir, 0o700) }
+	}
+	if err := mkdir(dir); err != nil {
 		return nil, fmt.Errorf("content: create datastore %s: %w", dir, err)
 	}
-	meta, err := pebbleds.NewDatastore(filepath.Join(dir, metaDir))
+	meta, err := pebbleds.NewDatastore(filepath.Join(dir, metaDir), pebbleOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("content: open datastore %s: %w", dir, err)
 	}
-	blocks, err := openBlocks(dir, meta)
+	blocks, err := openBlocks(dir, meta, fs == nil, packOpts)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("content: open block store %s: %w", dir, err), meta.Close())
 	}
-	ds := mount.New([]mount.Mount{
+	ds := &repoStore{Datastore: mount.New([]mount.Mount{
 		{Prefix: datastore.NewKey(blocksPrefix), Datastore: blocks},
 		{Prefix: datastore.NewKey("/"), Datastore: meta},
-	})
+	})}
+	ds.packs, _ = blocks.(*packstore.Store)
 	if !durable {
 		return ds, nil
 	}
 	return &durableStore{Batching: ds}, nil
 }
 
-// openBlocks opens the block store: flatfs if the repo already has one,
-// packs otherwise. Its Sync makes the blocks written so far durable.
-func openBlocks(dir string, meta datastore.Batching) (datastore.Batching, error) {
-	legacy := filepath.Join(dir, blocksDir)
-	if _, err := os.Stat(filepath.Join(legacy, "SHARDING")); err == nil {
-		fs, err := flatfs.Open(legacy, false)
+// openBlocks opens the block store: flatfs if the repo already has one
+// (looked for only when legacy is set), packs otherwise. Its Sync makes
+// the blocks written so far durable.
+func openBlocks(dir string, meta datastore.Batching, legacy bool, opts packstore.Options) (datastore.Batching, error) {
+	flat := filepath.Join(dir, blocksDir)
+	if _, err := os.Stat(filepath.Join(flat, "SHARDING")); legacy && err == nil {
+		fs, err := flatfs.Open(flat, false)
 		if err != nil {
 			return nil, err
 		}
-		s, err := newSyncfsStore(fs, legacy)
+		s, err := newSyncfsStore(fs, flat)
 		if err != nil {
 			return nil, errors.Join(err, fs.Close())
 		}
 		return s, nil
 	}
-	return packstore.Open(filepath.Join(dir, packsDir), namespace.Wrap(meta, datastore.NewKey(packIndexPrefix)), packstore.Options{})
+	opts.Verify = verifyBlockKey
+	return packstore.Open(filepath.Join(dir, packsDir), namespace.Wrap(meta, datastore.NewKey(packIndexPrefix)), opts)
+}
+
+// repoStore is the datastore OpenDatastore returns: the mount of the
+// block store and the rest, which keeps a handle on the packs for what
+// only they can do.
+type repoStore struct {
+	*mount.Datastore
+	packs *packstore.Store // nil for a flatfs repo
+}
+
+// packsOf returns the packs under ds, or nil if ds keeps its blocks some
+// other way.
+func packsOf(ds datastore.Datastore) *packstore.Store {
+	if d, ok := ds.(*durableStore); ok {
+		ds = d.Batching
+	}
+	if r, ok := ds.(*repoStore); ok {
+		return r.packs
+	}
+	return nil
+}
+
+// verifyBlockKey checks a block's bytes against the multihash its key
+// names, for the packs' entries from before checksums.
+func verifyBlockKey(key string, value []byte) error {
+	h, err := dshelp.DsKeyToMultihash(datastore.RawKey(key))
+	if err != nil {
+		return fmt.Errorf("block key %s: %w", key, err)
+	}
+	dec, err := mh.Decode(h)
+	if err != nil {
+		return fmt.Errorf("block key %s: %w", key, err)
+	}
+	got, err := mh.Sum(value, dec.Code, dec.Length)
+	if errors.Is(err, mh.ErrSumNotSupported) {
+		return nil // not checkable here, and so never checked on the way in either
+	}
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, h) {
+		return errors.New("hash mismatch")
+	}
+	return nil
 }
 
 // NewMemoryDatastore returns an empty in-memory datastore, safe for

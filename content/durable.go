@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ipfs/go-datastore"
@@ -25,14 +26,23 @@ const pinsPrefix = "/pins"
 // added or pinned therefore survives a power loss, and fetching or
 // importing does not wait on one fsync per block.
 //
+// A block write counts from its start to its end (inflight) and marks the
+// blocks dirty once it has landed, and a flush clears dirty before it
+// syncs, under flushMu: so a block that a pin can see (its write landed)
+// is always either covered by a flush that has finished, or still in
+// flight or dirty, which makes the pin flush. (Marking dirty before the
+// write, as this did first, let a flush that ran while the write was still
+// on its way clear the mark, and a later pin naming the block go to disk
+// before it.)
+//
 // Measured with go test ./content -bench 'Fetch|AddGet' on the development
 // machine: fetching into flatfs with an fsync per block ran at about 150
 // MB/s against about 230 MB/s without.
 type durableStore struct {
 	datastore.Batching
-	// dirty is set by any block write and cleared by the flush that
-	// covers it, so a pin after nothing new costs no flush.
-	dirty atomic.Bool
+	flushMu  sync.Mutex
+	inflight atomic.Int64
+	dirty    atomic.Bool
 }
 
 // syncfsStore is a flatfs block store whose Sync flushes the filesystem
@@ -59,21 +69,28 @@ func (s *syncfsStore) Close() error {
 	return errors.Join(s.Datastore.Close(), s.dir.Close())
 }
 
-// before runs ahead of every write: block writes mark the store dirty, pin
-// writes first flush what is dirty.
-func (d *durableStore) before(key datastore.Key) error {
-	k := key.String()
-	switch {
-	case strings.HasPrefix(k, blocksPrefix+"/"):
-		d.dirty.Store(true)
-	case strings.HasPrefix(k, pinsPrefix+"/") && d.dirty.Load():
-		return d.flushBlocks()
-	}
-	return nil
+// isBlock and isPin classify keys.
+func isBlock(key datastore.Key) bool { return strings.HasPrefix(key.String(), blocksPrefix+"/") }
+func isPin(key datastore.Key) bool   { return strings.HasPrefix(key.String(), pinsPrefix+"/") }
+
+// blockWrite runs one write of blocks, counted in flight until it has
+// landed and marked the blocks dirty.
+func (d *durableStore) blockWrite(write func() error) error {
+	d.inflight.Add(1)
+	defer d.inflight.Add(-1)
+	err := write()
+	d.dirty.Store(true)
+	return err
 }
 
-// flushBlocks makes every block written so far durable.
+// flushBlocks makes every block that has landed durable, unless nothing
+// was written since the last flush; a flush in progress is waited for.
 func (d *durableStore) flushBlocks() error {
+	d.flushMu.Lock()
+	defer d.flushMu.Unlock()
+	if !d.dirty.Load() && d.inflight.Load() == 0 {
+		return nil
+	}
 	d.dirty.Store(false)
 	if err := d.Batching.Sync(context.Background(), datastore.NewKey(blocksPrefix)); err != nil {
 		d.dirty.Store(true)
@@ -82,9 +99,16 @@ func (d *durableStore) flushBlocks() error {
 	return nil
 }
 
+// Put writes a block as a block write, and a pin record only after the
+// blocks are flushed.
 func (d *durableStore) Put(ctx context.Context, key datastore.Key, value []byte) error {
-	if err := d.before(key); err != nil {
-		return err
+	switch {
+	case isBlock(key):
+		return d.blockWrite(func() error { return d.Batching.Put(ctx, key, value) })
+	case isPin(key):
+		if err := d.flushBlocks(); err != nil {
+			return err
+		}
 	}
 	return d.Batching.Put(ctx, key, value)
 }
@@ -100,32 +124,40 @@ func (d *durableStore) Batch(ctx context.Context) (datastore.Batch, error) {
 // Sync of anything but blocks alone flushes the blocks too: callers sync
 // to make state durable, and state may name blocks.
 func (d *durableStore) Sync(ctx context.Context, prefix datastore.Key) error {
-	if d.dirty.Load() {
-		if err := d.flushBlocks(); err != nil {
-			return err
-		}
+	if err := d.flushBlocks(); err != nil {
+		return err
 	}
 	return d.Batching.Sync(ctx, prefix)
 }
 
 // Close flushes the blocks, then closes both stores.
 func (d *durableStore) Close() error {
-	var flushErr error
-	if d.dirty.Load() {
-		flushErr = d.flushBlocks()
-	}
-	return errors.Join(flushErr, d.Batching.Close())
+	return errors.Join(d.flushBlocks(), d.Batching.Close())
 }
 
-// durableBatch applies the same rule to batched writes.
+// durableBatch applies the same rule to batched writes: its blocks land
+// on Commit, and pins wait for a flush before they are batched.
 type durableBatch struct {
 	datastore.Batch
-	store *durableStore
+	store  *durableStore
+	blocks bool
 }
 
 func (b *durableBatch) Put(ctx context.Context, key datastore.Key, value []byte) error {
-	if err := b.store.before(key); err != nil {
-		return err
+	switch {
+	case isBlock(key):
+		b.blocks = true
+	case isPin(key):
+		if err := b.store.flushBlocks(); err != nil {
+			return err
+		}
 	}
 	return b.Batch.Put(ctx, key, value)
+}
+
+func (b *durableBatch) Commit(ctx context.Context) error {
+	if !b.blocks {
+		return b.Batch.Commit(ctx)
+	}
+	return b.store.blockWrite(func() error { return b.Batch.Commit(ctx) })
 }

@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -38,32 +39,103 @@ import (
 
 // gcBarrier is the top layer of the blockstore: it notes every block
 // touched while a collection runs.
+//
+// What it remembers is bounded. A block read and found absent is
+// forgotten once the read ends (nothing of it can be swept), so a peer
+// asking for blocks the node lacks costs nothing; a block written, or
+// read and found, is kept. Past maxTouched blocks the barrier stops
+// noting and the sweep stops deleting, the safe fallback: the collection
+// ends early, having deleted nothing touched, and says to run it again.
 type gcBarrier struct {
 	blockstore.GCBlockstore
 
-	mu      sync.Mutex
-	touched map[string]struct{} // multihash bytes; nil when no GC runs
+	mu sync.Mutex
+	// touched maps multihash bytes to the reads of the block in flight,
+	// or to kept; nil when no GC runs.
+	touched map[string]int32
+	gen     uint64 // counts collections, so a read that spans two is not mistaken
+	full    bool   // past max: the sweep deletes nothing more
+	max     int
 
 	// afterMark, if set (by tests), runs between the mark and the sweep,
 	// while the barrier is on.
 	afterMark func()
 }
 
-// note records k as touched if a collection is running.
-func (g *gcBarrier) note(ks ...cid.Cid) {
+// kept marks a touched block that the sweep must keep.
+const kept = -1
+
+// maxTouched is how many blocks a collection notes before it gives up
+// sweeping: about 10 MiB of notes.
+const maxTouched = 1 << 17
+
+// noteKept records ks as blocks the sweep must keep, if a collection is
+// running.
+func (g *gcBarrier) noteKept(ks ...cid.Cid) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.touched == nil {
+	if g.touched == nil || g.full {
 		return
 	}
 	for _, k := range ks {
-		g.touched[string(k.Hash())] = struct{}{}
+		g.touched[string(k.Hash())] = kept
 	}
+	g.checkFull()
+}
+
+var noteNothing = func(bool) {}
+
+// noteRead records a read of k starting, if a collection is running; the
+// func it returns records whether the read found the block.
+func (g *gcBarrier) noteRead(k cid.Cid) func(found bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.touched == nil || g.full {
+		return noteNothing
+	}
+	h, gen := string(k.Hash()), g.gen
+	if g.touched[h] == kept {
+		return noteNothing
+	}
+	g.touched[h]++
+	g.checkFull()
+	return func(found bool) { g.readDone(gen, h, found) }
+}
+
+// readDone records the end of a read noted by noteRead.
+func (g *gcBarrier) readDone(gen uint64, h string, found bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n, ok := g.touched[h]
+	switch {
+	case g.gen != gen || g.full || !ok || n == kept:
+	case found:
+		g.touched[h] = kept
+	case n <= 1:
+		delete(g.touched, h)
+	default:
+		g.touched[h] = n - 1
+	}
+}
+
+// checkFull gives up noting once too many blocks are noted.
+func (g *gcBarrier) checkFull() {
+	if len(g.touched) > g.limit() {
+		g.full = true
+		g.touched = map[string]int32{}
+	}
+}
+
+func (g *gcBarrier) limit() int {
+	if g.max > 0 {
+		return g.max
+	}
+	return maxTouched
 }
 
 // Put notes b, then stores it.
 func (g *gcBarrier) Put(ctx context.Context, b blocks.Block) error {
-	g.note(b.Cid())
+	g.noteKept(b.Cid())
 	return g.GCBlockstore.Put(ctx, b)
 }
 
@@ -73,39 +145,47 @@ func (g *gcBarrier) PutMany(ctx context.Context, bs []blocks.Block) error {
 	for i, b := range bs {
 		ks[i] = b.Cid()
 	}
-	g.note(ks...)
+	g.noteKept(ks...)
 	return g.GCBlockstore.PutMany(ctx, bs)
 }
 
 // Get notes k, then reads it: a pin made during a collection walks its
 // DAG through Get, and must keep what it walked.
 func (g *gcBarrier) Get(ctx context.Context, k cid.Cid) (blocks.Block, error) {
-	g.note(k)
-	return g.GCBlockstore.Get(ctx, k)
+	done := g.noteRead(k)
+	b, err := g.GCBlockstore.Get(ctx, k)
+	done(err == nil)
+	return b, err
 }
 
 // Has notes k, then looks it up, for writers that check before writing.
 func (g *gcBarrier) Has(ctx context.Context, k cid.Cid) (bool, error) {
-	g.note(k)
-	return g.GCBlockstore.Has(ctx, k)
+	done := g.noteRead(k)
+	has, err := g.GCBlockstore.Has(ctx, k)
+	done(err == nil && has)
+	return has, err
 }
 
 // start switches the barrier on.
 func (g *gcBarrier) start() {
 	g.mu.Lock()
-	g.touched = map[string]struct{}{}
+	g.touched, g.full = map[string]int32{}, false
+	g.gen++
 	g.mu.Unlock()
 }
 
 // stop switches the barrier off and forgets what was touched.
 func (g *gcBarrier) stop() {
 	g.mu.Lock()
-	g.touched = nil
+	g.touched, g.full = nil, false
 	g.mu.Unlock()
 }
 
+// errBarrierFull ends a sweep once the barrier gave up noting.
+var errBarrierFull = errors.New("more blocks were read or written while it ran than it keeps track of; run it again")
+
 // deleteUnless deletes k from below the barrier unless it is in keep or
-// was touched, atomically with respect to note.
+// was touched, atomically with respect to the notes.
 func (g *gcBarrier) deleteUnless(ctx context.Context, below blockstore.Blockstore, k cid.Cid, keep cidSet) (bool, error) {
 	h := string(k.Hash())
 	if _, ok := keep[h]; ok {
@@ -113,6 +193,9 @@ func (g *gcBarrier) deleteUnless(ctx context.Context, below blockstore.Blockstor
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.full {
+		return false, errBarrierFull
+	}
 	if _, ok := g.touched[h]; ok {
 		return false, nil
 	}
@@ -125,13 +208,25 @@ func (g *gcBarrier) deleteUnless(ctx context.Context, below blockstore.Blockstor
 	return true, nil
 }
 
-// GC removes every stored block that no pin reaches, calling removed (if
-// not nil) with each, and returns how many it removed. Blocks written or
-// read while it runs are kept. It stops at the first error, having removed
-// nothing it should not have: in particular, a pinned DAG with a missing
-// or corrupt block stops it before the sweep. One collection runs at a
-// time; a second call waits for the first.
-func (c *Content) GC(ctx context.Context, removed func(cid.Cid) error) (int, error) {
+// GCEvents receives what a collection does, as it does it; nil funcs
+// are not called, and an error from one ends the collection.
+type GCEvents struct {
+	// Removed is called with each block removed.
+	Removed func(cid.Cid) error
+	// Skipped is called with each block under a pin that could not be
+	// read (missing or damaged): it is kept, but the blocks only it links
+	// to are not known, so not kept. Repairing it (repo verify --repair,
+	// or adding its content again) brings them back.
+	Skipped func(cid.Cid, error) error
+}
+
+// GC removes every stored block that no pin reaches, reporting each to ev,
+// and returns how many it removed; then it compacts the packs, so that the
+// space is free when it returns. Blocks written or read while it runs are
+// kept. A block under a pin that cannot be read is skipped and reported;
+// no block that a readable pin reaches is ever removed. One collection
+// runs at a time; a second call waits for the first.
+func (c *Content) GC(ctx context.Context, ev GCEvents) (int, error) {
 	ctx, done, err := c.begin(ctx)
 	if err != nil {
 		return 0, err
@@ -145,16 +240,22 @@ func (c *Content) GC(ctx context.Context, removed func(cid.Cid) error) (int, err
 		return 0, fmt.Errorf("gc: %w", err)
 	}
 	defer c.barrier.stop()
-	keep, err := c.mark(ctx, roots)
+	keep, err := c.mark(ctx, roots, ev.Skipped)
 	if err != nil {
 		return 0, fmt.Errorf("gc: mark: %w (nothing was removed)", err)
 	}
 	if c.barrier.afterMark != nil {
 		c.barrier.afterMark()
 	}
-	n, err := c.sweep(ctx, keep, removed)
+	n, err := c.sweep(ctx, keep, ev.Removed)
 	if err != nil {
 		return n, fmt.Errorf("gc: sweep: %w", err)
+	}
+	c.barrier.stop()
+	if p := packsOf(c.ds); p != nil && n > 0 {
+		if _, err := p.Compact(ctx); err != nil {
+			return n, fmt.Errorf("gc: compact: %w", err)
+		}
 	}
 	return n, nil
 }
@@ -207,9 +308,13 @@ func (c *Content) pinRoots(ctx context.Context) (gcRoots, error) {
 // them (the same bytes under two CIDs are one block).
 type cidSet map[string]cid.Cid
 
-// mark returns every block the roots keep.
-func (c *Content) mark(ctx context.Context, roots gcRoots) (cidSet, error) {
-	keep, err := c.reachable(ctx, roots.recursive)
+// mark returns every block the roots keep, calling skipped for each
+// block it could not read.
+func (c *Content) mark(ctx context.Context, roots gcRoots, skipped func(cid.Cid, error) error) (cidSet, error) {
+	if skipped == nil {
+		skipped = func(cid.Cid, error) error { return nil }
+	}
+	keep, err := c.walk(ctx, roots.recursive, skipped)
 	if err != nil {
 		return nil, err
 	}
@@ -220,8 +325,16 @@ func (c *Content) mark(ctx context.Context, roots gcRoots) (cidSet, error) {
 }
 
 // reachable returns the blocks of the DAGs under roots, roots included,
-// read from the local store only.
+// read from the local store only; a block missing or damaged fails it.
 func (c *Content) reachable(ctx context.Context, roots []cid.Cid) (cidSet, error) {
+	return c.walk(ctx, roots, nil)
+}
+
+// walk returns the blocks of the DAGs under roots, roots included, read
+// from the local store only, each block read once however many paths
+// lead to it. A block that is missing or damaged fails the walk, unless
+// skip is set: then skip is told, and the walk goes on without its links.
+func (c *Content) walk(ctx context.Context, roots []cid.Cid, skip func(cid.Cid, error) error) (cidSet, error) {
 	set := cidSet{}
 	var mu sync.Mutex
 	visit := func(k cid.Cid) bool {
@@ -235,6 +348,19 @@ func (c *Content) reachable(ctx context.Context, roots []cid.Cid) (cidSet, error
 		return true
 	}
 	getLinks := c.offlineLinks()
+	if skip != nil {
+		strict := getLinks
+		var skipMu sync.Mutex
+		getLinks = func(ctx context.Context, k cid.Cid) ([]*ipld.Link, error) {
+			links, err := strict(ctx, k)
+			if err == nil || !ipld.IsNotFound(err) || ctx.Err() != nil {
+				return links, err
+			}
+			skipMu.Lock()
+			defer skipMu.Unlock()
+			return nil, skip(k, err)
+		}
+	}
 	for _, root := range roots {
 		if err := merkledag.Walk(ctx, getLinks, root, visit, merkledag.Concurrent()); err != nil {
 			return nil, fmt.Errorf("walk pinned %s: %w", root, err)
@@ -263,10 +389,13 @@ func (c *Content) sweep(ctx context.Context, keep cidSet, removed func(cid.Cid) 
 		return 0, fmt.Errorf("list blocks: %w", err)
 	}
 	n := 0
+	defer drain(keys)
 	for k := range keys {
 		gone, err := c.barrier.deleteUnless(ctx, c.sized, k, keep)
+		if errors.Is(err, errBarrierFull) {
+			return n, fmt.Errorf("stopped after removing %d blocks: %w", n, err)
+		}
 		if err != nil {
-			drain(keys)
 			return n, fmt.Errorf("delete %s: %w", k, err)
 		}
 		if !gone {
@@ -275,7 +404,6 @@ func (c *Content) sweep(ctx context.Context, keep cidSet, removed func(cid.Cid) 
 		n++
 		if removed != nil {
 			if err := removed(k); err != nil {
-				drain(keys)
 				return n, err
 			}
 		}

@@ -172,16 +172,22 @@ func (s *sizedStore) release(n, size uint64) {
 }
 
 // newBlocks returns the blocks of bs not yet stored and their total size.
+// A damaged block, which Has denies so that it is written again, is
+// counted already: it still has its size.
 func (s *sizedStore) newBlocks(ctx context.Context, bs []blocks.Block) (n, size uint64, err error) {
 	for _, b := range bs {
 		has, err := s.GCBlockstore.Has(ctx, b.Cid())
 		if err != nil {
 			return 0, 0, err
 		}
-		if !has {
-			n++
-			size += uint64(len(b.RawData()))
+		if has {
+			continue
 		}
+		if _, err := s.GCBlockstore.GetSize(ctx, b.Cid()); err == nil {
+			continue // damaged, counted already
+		}
+		n++
+		size += uint64(len(b.RawData()))
 	}
 	return n, size, nil
 }

@@ -18,8 +18,8 @@ func TestVerifyFindsACorruptBlock(t *testing.T) {
 	c := newTestContent(t, nil, nil, ds, smallChunks())
 	ctx := testContext(t)
 	file := importBytes(t, c, randomBytes(40<<10, 1), ImportOptions{CIDVersion: -1, Pin: true})
-	clean, err := c.Verify(ctx, nil)
-	if err != nil || len(clean.Corrupt) != 0 || clean.Checked == 0 {
+	clean, err := c.Verify(ctx, false, nil)
+	if err != nil || len(clean.Damaged) != 0 || clean.Checked == 0 {
 		t.Fatalf("Verify on a sound repo: %+v, %v", clean, err)
 	}
 
@@ -29,13 +29,13 @@ func TestVerifyFindsACorruptBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reported []cid.Cid
-	res, err := c.Verify(ctx, func(k cid.Cid) error { reported = append(reported, k); return nil })
+	res, err := c.Verify(ctx, false, func(d DamagedBlock) error { reported = append(reported, d.Cid); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []cid.Cid{cid.NewCidV1(cid.Raw, file.Cid.Hash())}
-	if !slices.Equal(res.Corrupt, want) || !slices.Equal(reported, want) {
-		t.Fatalf("Verify found %v (reported %v), want %v", res.Corrupt, reported, want)
+	if !slices.Equal(res.Damaged, want) || !slices.Equal(reported, want) {
+		t.Fatalf("Verify found %v (reported %v), want %v", res.Damaged, reported, want)
 	}
 	if res.Checked != clean.Checked {
 		t.Fatalf("checked %d blocks, then %d", clean.Checked, res.Checked)
@@ -94,14 +94,14 @@ func TestVerifyFindsABitFlippedInAPack(t *testing.T) {
 	}
 	t.Cleanup(func() { ds.Close() })
 	c = newTestContent(t, nil, nil, ds, smallChunks())
-	res, err := c.Verify(ctx, nil)
+	res, err := c.Verify(ctx, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Corrupt) != 1 {
-		t.Fatalf("Verify found %d corrupt blocks, want the 1 flipped", len(res.Corrupt))
+	if len(res.Damaged) != 1 {
+		t.Fatalf("Verify found %d damaged blocks, want the 1 flipped", len(res.Damaged))
 	}
-	if _, err := c.bstore.Get(ctx, res.Corrupt[0]); !errors.Is(err, ErrHashMismatch) {
+	if _, err := c.bstore.Get(ctx, res.Damaged[0]); !errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("reading the flipped block: %v, want a hash mismatch", err)
 	}
 }

@@ -238,9 +238,9 @@ func pinStatuses(pins []content.PinStatus) []shell.PinStatus {
 	return out
 }
 
-func (b *backend) GC(ctx context.Context, removed func(cid.Cid) error) error {
+func (b *backend) GC(ctx context.Context, removed func(cid.Cid) error, skipped func(cid.Cid, error) error) error {
 	before, _ := b.n.content.RepoStat(ctx)
-	n, err := b.n.content.GC(ctx, removed)
+	n, err := b.n.content.GC(ctx, content.GCEvents{Removed: removed, Skipped: skipped})
 	after, _ := b.n.content.RepoStat(ctx)
 	b.n.metrics.gcRan(n, before.RepoSize, after.RepoSize)
 	return err
@@ -254,13 +254,17 @@ func (b *backend) RepoStat(ctx context.Context) (shell.RepoStat, error) {
 	return shell.RepoStat{NumObjects: st.NumObjects, RepoSize: st.RepoSize, StorageMax: st.StorageMax, RepoPath: b.n.cfg.RepoDir}, nil
 }
 
-func (b *backend) Verify(ctx context.Context, bad func(cid.Cid) error) (int, error) {
-	res, err := b.n.content.Verify(ctx, func(c cid.Cid) error {
+func (b *backend) Verify(ctx context.Context, repair bool, bad func(shell.DamagedBlock) error) (int, error) {
+	res, err := b.n.content.Verify(ctx, repair, func(d content.DamagedBlock) error {
 		b.n.metrics.verifyFailures.Inc()
 		if bad == nil {
 			return nil
 		}
-		return bad(c)
+		out := shell.DamagedBlock{Cid: d.Cid, Reason: d.Err.Error(), Repaired: d.Repaired}
+		if d.RepairErr != nil {
+			out.RepairError = d.RepairErr.Error()
+		}
+		return bad(out)
 	})
 	return res.Checked, err
 }

@@ -2,6 +2,7 @@ package shell_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cairnnet/cairn/shell"
@@ -54,6 +55,47 @@ func TestRepoVerify(t *testing.T) {
 		t.Fatalf("repo/verify lines = %+v, want one naming %s", lines, bad)
 	}
 	if got := r.trailer.Get("X-Stream-Error"); got != "verify complete, 1 of 2 blocks were corrupt" {
+		t.Fatalf("X-Stream-Error = %q", got)
+	}
+}
+
+// repo/verify?repair=true says which damaged blocks it repaired and
+// succeeds when all were.
+func TestRepoVerifyRepair(t *testing.T) {
+	srv, b := fakeShell(t)
+	bad := b.AddBlock([]byte("bad"))
+	b.Corrupt(bad)
+	r := post(t, srv, "/api/v0/repo/verify?repair=true")
+	lines := jsonLines[struct {
+		Msg, Cid string
+		Repaired bool
+	}](t, r.body)
+	if len(lines) != 2 || lines[0].Cid != bad.String() || !lines[0].Repaired || !strings.Contains(lines[1].Msg, "all repaired") {
+		t.Fatalf("repo/verify?repair=true lines = %+v", lines)
+	}
+	if got := r.trailer.Get("X-Stream-Error"); got != "" {
+		t.Fatalf("X-Stream-Error = %q after every block was repaired", got)
+	}
+}
+
+// A pinned block the collection cannot read is sent as an error line, the
+// rest of the collection goes on, and the command fails at the end.
+func TestRepoGCReportsSkippedBlocks(t *testing.T) {
+	srv, b := fakeShell(t)
+	pinned, gone := b.AddBlock([]byte("pinned")), b.AddBlock([]byte("gone"))
+	post(t, srv, "/api/v0/pin/add?arg="+pinned.String())
+	b.Corrupt(pinned)
+	r := post(t, srv, "/api/v0/repo/gc")
+	lines := jsonLines[struct {
+		Key struct {
+			Link string `json:"/"`
+		}
+		Error string
+	}](t, r.body)
+	if len(lines) != 2 || lines[0].Key.Link != pinned.String() || !strings.Contains(lines[0].Error, "could not be read") || lines[1].Key.Link != gone.String() {
+		t.Fatalf("repo/gc lines = %+v", lines)
+	}
+	if got := r.trailer.Get("X-Stream-Error"); !strings.Contains(got, "skipped 1 unreadable") {
 		t.Fatalf("X-Stream-Error = %q", got)
 	}
 }

@@ -90,3 +90,32 @@ func TestDAGImportExport(t *testing.T) {
 		t.Fatalf("DAGImport of a bad CAR: err = %v", err)
 	}
 }
+
+// A collection that meets unreadable pinned blocks goes on to the end,
+// removing what it can, and fails with what it skipped; verify --repair
+// reports each damaged block repaired.
+func TestRepoGCSkippedAndVerifyRepair(t *testing.T) {
+	b := shelltest.New()
+	c := connect(t, shell.Config{}, b)
+	ctx := context.Background()
+	pinned, gone := b.AddBlock([]byte("pinned")), b.AddBlock([]byte("gone"))
+	if _, err := c.PinAdd(ctx, true, pinned); err != nil {
+		t.Fatal(err)
+	}
+	b.Corrupt(pinned)
+	var removed []cid.Cid
+	err := c.RepoGC(ctx, func(k cid.Cid) error { removed = append(removed, k); return nil })
+	if !slices.Equal(removed, []cid.Cid{gone}) || err == nil || !strings.Contains(err.Error(), "skipped "+pinned.String()) {
+		t.Fatalf("RepoGC = %v, %v; want %s removed and %s skipped", removed, err, gone, pinned)
+	}
+	var repaired []cid.Cid
+	msg, err := c.RepoVerifyRepair(ctx, func(k cid.Cid, ok bool) error {
+		if ok {
+			repaired = append(repaired, k)
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(repaired, []cid.Cid{pinned}) || !strings.Contains(msg, "all repaired") {
+		t.Fatalf("RepoVerifyRepair = %q, %v, repaired %v", msg, err, repaired)
+	}
+}

@@ -95,8 +95,22 @@ func (b *Backend) CheckPins(_ context.Context, cids ...cid.Cid) ([]shell.PinStat
 	return out, nil
 }
 
-// GC implements shell.Backend: it drops every unpinned block, in CID order.
-func (b *Backend) GC(_ context.Context, removed func(cid.Cid) error) error {
+// GC implements shell.Backend: it drops every unpinned block, in CID
+// order, after reporting as skipped each pinned block given to Corrupt.
+func (b *Backend) GC(_ context.Context, removed func(cid.Cid) error, skipped func(cid.Cid, error) error) error {
+	b.mu.Lock()
+	var unreadable []cid.Cid
+	for _, c := range b.repo.corrupt {
+		if _, ok := b.repo.pins[c]; ok {
+			unreadable = append(unreadable, c)
+		}
+	}
+	b.mu.Unlock()
+	for _, c := range unreadable {
+		if err := skipped(c, errors.New("hash mismatch")); err != nil {
+			return err
+		}
+	}
 	b.mu.Lock()
 	var gone []cid.Cid
 	for c := range b.blocks {
@@ -126,13 +140,17 @@ func (b *Backend) RepoStat(context.Context) (shell.RepoStat, error) {
 	return st, nil
 }
 
-// Verify implements shell.Backend, reporting the blocks given to Corrupt.
-func (b *Backend) Verify(_ context.Context, bad func(cid.Cid) error) (int, error) {
+// Verify implements shell.Backend, reporting the blocks given to Corrupt;
+// with repair, each is repaired.
+func (b *Backend) Verify(_ context.Context, repair bool, bad func(shell.DamagedBlock) error) (int, error) {
 	b.mu.Lock()
 	n, corrupt := len(b.blocks), slices.Clone(b.repo.corrupt)
+	if repair {
+		b.repo.corrupt = nil
+	}
 	b.mu.Unlock()
 	for _, c := range corrupt {
-		if err := bad(c); err != nil {
+		if err := bad(shell.DamagedBlock{Cid: c, Reason: "hash mismatch", Repaired: repair}); err != nil {
 			return n, err
 		}
 	}
