@@ -36,6 +36,8 @@ const (
 	// minReprovideInterval: boxo's reprovider waits a minute before its
 	// first run anyway, and shorter cycles only flood the DHT.
 	minReprovideInterval = time.Minute
+	// minScrubInterval: a scrub reads every block.
+	minScrubInterval = time.Minute
 )
 
 // Config is content's section of config.yaml. The defaults follow IPIP-499's
@@ -74,6 +76,11 @@ type Config struct {
 	// /ipfs/gateway protocol; peers that do not speak it get Bitswap.
 	// Default true.
 	FastPath bool `yaml:"fast_path"`
+	// ScrubInterval is the time between two scrubs (scrub_interval): a
+	// scrub re-hashes every stored block, as repo verify does, and fetches
+	// each damaged one again from peers, as repo verify --repair does.
+	// Default 0, never; otherwise at least 1m.
+	ScrubInterval time.Duration `yaml:"scrub_interval"`
 	// StageDir is where ImportCAR keeps a CAR while it checks it: the
 	// repo, whose file system must hold the blocks anyway, where /tmp is
 	// often a small tmpfs. Set by the peer; "" is os.TempDir.
@@ -118,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if c.ReprovideInterval < 0 || (c.ReprovideInterval > 0 && c.ReprovideInterval < minReprovideInterval) {
 		return fieldError("reprovide_interval", fmt.Errorf("must be 0 (disabled) or at least %s, got %s", minReprovideInterval, c.ReprovideInterval))
+	}
+	if c.ScrubInterval < 0 || (c.ScrubInterval > 0 && c.ScrubInterval < minScrubInterval) {
+		return fieldError("scrub_interval", fmt.Errorf("must be 0 (never) or at least %s, got %s", minScrubInterval, c.ScrubInterval))
 	}
 	switch c.ProvideStrategy {
 	case StrategyRoots, StrategyPinned, StrategyAll:

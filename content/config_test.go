@@ -102,3 +102,13 @@ func TestNewUndoesOnFailure(t *testing.T) {
 		}
 	}
 }
+
+func TestScrubIntervalBounds(t *testing.T) {
+	for d, ok := range map[time.Duration]bool{0: true, time.Minute: true, time.Second: false, -time.Minute: false} {
+		cfg := DefaultConfig()
+		cfg.ScrubInterval = d
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("scrub_interval %s: %v", d, err)
+		}
+	}
+}

@@ -74,6 +74,9 @@ type Content struct {
 	barrier *gcBarrier
 	gcRun   sync.Mutex
 
+	// scrubbed, if set (by tests), receives each scrub's result.
+	scrubbed chan VerifyResult
+
 	// life is cancelled by Close; every call runs under a context derived
 	// from it (see begin), and ops lets Close wait for them.
 	life      context.Context
@@ -172,6 +175,9 @@ func New(ctx context.Context, h host.Host, r Router, ds datastore.Batching, cfg 
 	}
 	undo = append(undo, c.pins.Close)
 	c.prov.SetKeyProvider(reprovideKeys(cfg.ProvideStrategy, c.pins, c.bstore))
+	if cfg.ScrubInterval > 0 {
+		c.startScrub(cfg.ScrubInterval)
+	}
 	return c, nil
 }
 

@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 	"testing"
 
@@ -309,5 +310,54 @@ func TestListAndCheckPins(t *testing.T) {
 		if p.Type != want[i] {
 			t.Errorf("CheckPins[%d] (%s) = %q, want %q", i, p.Cid, p.Type, want[i])
 		}
+	}
+}
+
+// What the GC barrier remembers is bounded: reads of absent blocks during
+// a collection are forgotten as they end, and past the cap the barrier
+// stops noting and the sweep stops deleting, so nothing touched is lost
+// and the collection says to run again. (Before, every CID requested
+// during a collection, present or not, was kept until it ended.)
+func TestGCBarrierIsBounded(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	c.barrier.max = 50
+	loose := importBytes(t, c, randomBytes(400<<10, 30), ImportOptions{CIDVersion: -1})
+	present := dagHashes(t, c, loose.Cid)
+	if len(present) <= c.barrier.max {
+		t.Fatalf("%d blocks: the test needs more than the cap", len(present))
+	}
+	var absentNotes, fullNotes int
+	c.barrier.afterMark = func() {
+		for i := range 1000 {
+			k, _ := cid.Prefix{Version: 1, Codec: cid.Raw, MhType: 0x12, MhLength: -1}.Sum([]byte{byte(i), byte(i >> 8)})
+			_, _ = c.bstore.Has(ctx, k)
+			_, _ = c.bstore.Get(ctx, k)
+		}
+		absentNotes = len(c.barrier.touched)
+		for _, h := range present {
+			if _, err := c.bstore.Get(ctx, cid.NewCidV1(cid.Raw, []byte(h))); err != nil {
+				t.Errorf("read during GC: %v", err)
+			}
+		}
+		fullNotes = len(c.barrier.touched)
+	}
+	removed := 0
+	_, err := c.GC(ctx, GCEvents{Removed: func(cid.Cid) error { removed++; return nil }})
+	if absentNotes != 0 {
+		t.Fatalf("the barrier holds %d notes after reads of 1000 absent blocks, want 0", absentNotes)
+	}
+	if fullNotes > c.barrier.max {
+		t.Fatalf("the barrier holds %d notes, past its cap of %d", fullNotes, c.barrier.max)
+	}
+	if err == nil || !strings.Contains(err.Error(), "run it again") {
+		t.Fatalf("GC past the cap: %v", err)
+	}
+	if removed != 0 {
+		t.Fatalf("GC past the cap removed %d blocks, read during it", removed)
+	}
+	c.barrier.afterMark = nil
+	if n, err := c.GC(ctx, GCEvents{}); err != nil || n != len(present) {
+		t.Fatalf("the next GC removed %d of %d loose blocks: %v", n, len(present), err)
 	}
 }
