@@ -66,15 +66,15 @@ const packIndexPrefix = "/packindex"
 // and their checksum recorded then. A flatfs repo has no checksums: its
 // blocks are re-hashed on every read, as before.
 func OpenDatastore(dir string, durable bool) (datastore.Batching, error) {
-	return openDatastore(dir, durable, nil)
+	return openDatastore(dir, durable, nil, packstore.Options{})
 }
 
 // openDatastore is OpenDatastore on fs (pebble's file system interface),
-// or on the machine's file system when fs is nil. Tests pass a crashable
-// memory FS to cut the power under a running repo.
-func openDatastore(dir string, durable bool, fs vfs.FS) (datastore.Batching, error) {
+// or on the machine's file system when fs is nil, with packOpts for the
+// packs. Tests pass a crashable memory FS to cut the power under a running
+// repo, and small packs.
+func openDatastore(dir string, durable bool, fs vfs.FS, packOpts packstore.Options) (datastore.Batching, error) {
 	var pebbleOpts []pebbleds.Option
-	var packOpts packstore.Options
 	mkdir := func(dir string) error { return os.MkdirAll(dir, 0o700) }
 	if fs != nil {
 		pebbleOpts = append(pebbleOpts, pebbleds.WithPebbleOpts(&pebble.Options{FS: fs}))
@@ -91,6 +91,9 @@ func openDatastore(dir string, durable bool, fs vfs.FS) (datastore.Batching, err
 	blocks, err := openBlocks(dir, meta, fs == nil, packOpts)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("content: open block store %s: %w", dir, err), meta.Close())
+	}
+	if err := syncDirs(fs, dir); err != nil {
+		return nil, errors.Join(fmt.Errorf("content: sync datastore %s: %w", dir, err), blocks.Close(), meta.Close())
 	}
 	ds := &repoStore{Datastore: mount.New([]mount.Mount{
 		{Prefix: datastore.NewKey(blocksPrefix), Datastore: blocks},
@@ -121,6 +124,25 @@ func openBlocks(dir string, meta datastore.Batching, legacy bool, opts packstore
 	}
 	opts.Verify = verifyBlockKey
 	return packstore.Open(filepath.Join(dir, packsDir), namespace.Wrap(meta, datastore.NewKey(packIndexPrefix)), opts)
+}
+
+// syncDirs makes the datastore's directories durable, as a new
+// directory's name is only once its parent is synced: dir (holding the
+// stores' directories) and its parent.
+func syncDirs(fs vfs.FS, dir string) error {
+	if fs == nil {
+		fs = vfs.Default
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		f, err := fs.OpenDir(d)
+		if err != nil {
+			return err
+		}
+		if err := errors.Join(f.Sync(), f.Close()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // repoStore is the datastore OpenDatastore returns: the mount of the

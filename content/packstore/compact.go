@@ -16,12 +16,13 @@ import (
 // enough has been deleted, until ctx ends.
 func (s *Store) compactor(ctx context.Context) {
 	defer close(s.done)
-	s.compact <- struct{}{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.compact:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.compact:
+			}
 		}
 		removed, err := s.Compact(ctx)
 		if err != nil && ctx.Err() == nil {

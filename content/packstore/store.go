@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -147,6 +148,10 @@ var _ datastore.Batching = (*Store)(nil)
 func Open(dir string, index datastore.Batching, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	if err := opts.FS.MkdirAll(dir); err != nil {
+		return nil, fmt.Errorf("packstore: %w", err)
+	}
+	// dir's own name is durable only once its parent is synced.
+	if err := opts.FS.SyncDir(filepath.Dir(dir)); err != nil {
 		return nil, fmt.Errorf("packstore: %w", err)
 	}
 	s := &Store{
