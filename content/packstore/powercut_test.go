@@ -164,8 +164,8 @@ func packPowerCut(t *testing.T, seed uint64) {
 	opts := Options{BufferSize: 8 << 10, MaxPackSize: 64 << 10, CompactAfter: 16 << 10, FS: VFS(fs), CacheBytes: -1}
 	s := open(t, "/packs", index, opts)
 	var (
-		mu      sync.Mutex
-		durable = map[string][]byte{} // synced, not since deleted or replaced
+		mu       sync.Mutex
+		durable  = map[string][]byte{} // synced, not since deleted or replaced
 		stop     atomic.Bool
 		wg       sync.WaitGroup
 		progress = make(chan struct{})
