@@ -34,18 +34,23 @@ func (s *Store) compactor(ctx context.Context) {
 }
 
 // Compact frees the space of dead values, in the order that needs the
-// least room first, so that it works on a full disk: packs with nothing
-// live are removed outright; then the packs (other than the one being
-// appended to) less than half live are rewritten one at a time, each only
-// if the disk has room for its live values: they are appended anew, made
-// durable with the index naming their new places, and only then is the
-// old pack removed, so a crash at any point loses nothing. Values found
-// damaged on the way become tombstones. It returns how many packs it
-// removed.
+// least room first, so that it works on a full disk: the pack being
+// appended to is sealed if it is mostly dead; packs with nothing live are
+// removed outright; then the packs less than half live are rewritten one
+// at a time, each only if the disk has room for its live values: they
+// are appended anew, made durable with the index naming their new places,
+// and only then is the old pack removed, so a crash at any point loses
+// nothing. A pack there is no room to rewrite has the space of its dead
+// bytes freed in place (holes punched), to be rewritten once there is.
+// Values found damaged on the way become tombstones. It returns how many
+// packs it removed.
 func (s *Store) Compact(ctx context.Context) (int, error) {
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
 	s.deleted.Store(0)
+	if err := s.sealMostlyDead(ctx); err != nil {
+		logger.Warn("compaction could not seal the current pack", "err", err)
+	}
 	// The pack being appended to, and any started after this, may hold
 	// values not yet indexed: they are left alone. Older ones are sealed,
 	// every value in them indexed.
@@ -63,16 +68,13 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var dead []uint32
-	var victims []uint32
+	var dead, victims []uint32
 	for id, size := range sizes {
 		switch {
 		case id >= sealed:
 		case live[id] == 0:
 			dead = append(dead, id)
-		case live[id]*2 < size && size-live[id] >= int64(s.opts.BufferSize):
-			// Less than a buffer to gain is not worth a rewrite: the last,
-			// small pack of a store would be rewritten at every start.
+		case worthRewriting(size, live[id], s.opts.BufferSize):
 			victims = append(victims, id)
 		}
 	}
@@ -86,7 +88,7 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return removed, err
 		}
-		ok, err := s.rewrite(ctx, id, live[id])
+		ok, err := s.rewrite(ctx, id, sizes[id], live[id])
 		if err != nil {
 			return removed, err
 		}
@@ -95,6 +97,47 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 		}
 	}
 	return removed, nil
+}
+
+// worthRewriting says whether a pack of size bytes, live of them live, is
+// worth compacting: less than half live, and at least a buffer to gain
+// (the last, small pack of a store would be rewritten at every start).
+func worthRewriting(size, live int64, buffer int) bool {
+	return live*2 < size && size-live >= int64(buffer)
+}
+
+// sealMostlyDead seals the pack being appended to if compacting it is
+// worth it, so that it can be: on a disk smaller than a pack, or after a
+// collection of what was just added, the dead bytes are all there.
+func (s *Store) sealMostlyDead(ctx context.Context) error {
+	s.mu.Lock()
+	id, gen := s.w.curID, s.w.indexed
+	open := s.w.cur != nil
+	s.mu.Unlock()
+	if !open {
+		return nil
+	}
+	var live int64
+	if err := s.eachIndexed(ctx, func(_ string, at loc) error {
+		if at.pack == id && !at.damaged {
+			live += int64(at.n)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	s.lockAll()
+	defer s.unlockAll()
+	if s.w.cur == nil || s.w.curID != id || s.w.indexed != gen {
+		return nil // values moved from pending to the index meanwhile: next time
+	}
+	for _, at := range s.w.pending {
+		live += int64(at.n)
+	}
+	if !worthRewriting(s.w.base+int64(s.w.n), live, s.opts.BufferSize) {
+		return nil
+	}
+	return s.rotate()
 }
 
 // liveBytes sums the values each pack holds, from the index.
@@ -126,14 +169,15 @@ func (s *Store) removeDead(ctx context.Context, ids []uint32) (int, error) {
 }
 
 // rewrite moves pack id's live values forward and removes it, if the
-// disk has room for them (reporting false otherwise). A value that cannot
-// be read for a reason other than damage keeps the pack.
-func (s *Store) rewrite(ctx context.Context, id uint32, live int64) (bool, error) {
+// disk has room for them (reporting false otherwise, after punching out
+// its dead bytes). A value that cannot be read for a reason other than
+// damage keeps the pack.
+func (s *Store) rewrite(ctx context.Context, id uint32, size, live int64) (bool, error) {
 	free, err := s.fs.Free(s.dir)
 	if err == nil && free < uint64(live)+uint64(s.opts.Reserve)/2 {
-		logger.Info("compaction skips a pack: too little free space to move its live values",
+		logger.Info("compaction frees a pack's dead bytes in place: too little free space to move its live values",
 			"pack", packName(id), "live", live, "free", free)
-		return false, nil
+		return false, s.punch(ctx, id, size)
 	}
 	kept := false
 	err = s.eachIndexed(ctx, func(key string, at loc) error {
@@ -158,6 +202,61 @@ func (s *Store) rewrite(ctx context.Context, id uint32, live int64) (bool, error
 		return false, err
 	}
 	return true, s.removePacks([]uint32{id})
+}
+
+// punch frees the space of sealed pack id's dead bytes without moving
+// anything: the aligned spans no live value touches become holes. The
+// index is synced first, so that no entry a crash brought back names a
+// hole.
+func (s *Store) punch(ctx context.Context, id uint32, size int64) error {
+	var live []span
+	if err := s.eachIndexed(ctx, func(_ string, at loc) error {
+		if at.pack == id && !at.damaged {
+			live = append(live, span{at.off, int64(at.n)})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	holes := holesBetween(live, roundUp(size), min(maxMinHole, int64(s.opts.BufferSize)))
+	if len(holes) == 0 {
+		return nil
+	}
+	if err := s.index.Sync(ctx, datastore.NewKey("/")); err != nil {
+		return fmt.Errorf("packstore: compact: sync index: %w", err)
+	}
+	s.packsMu.Lock()
+	defer s.packsMu.Unlock()
+	if s.ra != nil {
+		s.ra.dropPack(id) // chunks read before hold the bytes now gone
+	}
+	err := s.fs.PunchHoles(packPath(s.dir, id), holes)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("packstore: compact: free dead bytes of %s: %w", packName(id), err)
+	}
+	return nil
+}
+
+// maxMinHole bounds the smallest hole worth punching: a buffer, or 64 KiB.
+const maxMinHole = 64 << 10
+
+// holesBetween returns the aligned spans of [0, end) that no live span
+// touches, of minHole bytes or more.
+func holesBetween(live []span, end, minHole int64) []span {
+	slices.SortFunc(live, func(a, b span) int { return cmp.Compare(a.off, b.off) })
+	var holes []span
+	from := int64(0)
+	for _, l := range append(live, span{end, 0}) {
+		start, stop := roundUp(from), l.off&^(align-1)
+		if stop-start >= minHole {
+			holes = append(holes, span{start, stop - start})
+		}
+		from = max(from, l.off+l.n)
+	}
+	return holes
 }
 
 // errStop ends a walk of the index early.

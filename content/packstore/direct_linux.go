@@ -36,3 +36,8 @@ func freeSpace(dir string) (uint64, error) {
 
 // errNoSpace is the error of a write the device had no room for.
 const errNoSpace = unix.ENOSPC
+
+// punchHole frees the space of n bytes at off in f, keeping its size.
+func punchHole(f *os.File, off, n int64) error {
+	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+}

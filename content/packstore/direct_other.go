@@ -3,6 +3,7 @@
 package packstore
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -22,3 +23,5 @@ func freeSpace(string) (uint64, error) { return unknownFree, nil }
 
 // errNoSpace is the error of a write the device had no room for.
 const errNoSpace = syscall.ENOSPC
+
+func punchHole(*os.File, int64, int64) error { return errors.ErrUnsupported }

@@ -29,7 +29,14 @@ type FS interface {
 	Free(dir string) (uint64, error)
 	// DirectIO reports whether files in dir take direct I/O.
 	DirectIO(dir string) bool
+	// PunchHoles frees the space of the given aligned spans of a file,
+	// which then read as zeros, keeping its size; errors.ErrUnsupported
+	// where the file system cannot.
+	PunchHoles(name string, holes []span) error
 }
+
+// span is n bytes at off.
+type span struct{ off, n int64 }
 
 // File is an open pack file.
 type File interface {
@@ -99,6 +106,20 @@ func (osFS) SyncDir(dir string) error {
 func (osFS) Free(dir string) (uint64, error) { return freeSpace(dir) }
 
 func (osFS) DirectIO(dir string) bool { return directWorks(dir) }
+
+func (osFS) PunchHoles(name string, holes []span) error {
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	for _, h := range holes {
+		if err := punchHole(f, h.off, h.n); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
 
 // osFile is a pack file of the machine's.
 type osFile struct{ *os.File }

@@ -63,3 +63,5 @@ func (v vfsFS) Free(dir string) (uint64, error) {
 }
 
 func (vfsFS) DirectIO(string) bool { return false }
+
+func (vfsFS) PunchHoles(string, []span) error { return errors.ErrUnsupported }

@@ -39,7 +39,8 @@ type writer struct {
 	// file; order has them in the order they were appended.
 	pending map[string]loc
 	order   []pendingRec
-	unsaved bool // cur or the index has writes no Sync covered
+	indexed uint64 // counts the batches of pending values indexed
+	unsaved bool   // cur or the index has writes no Sync covered
 	closed  bool
 	// appended counts the bytes appended, to space out the free-space
 	// checks: the next is due at checkAt.
@@ -452,6 +453,7 @@ func (s *Store) indexUpTo(limit int64) error {
 		}
 	}
 	s.w.order = append(s.w.order[:0], s.w.order[i:]...)
+	s.w.indexed++
 	return nil
 }
 
