@@ -108,7 +108,9 @@ func worthRewriting(size, live int64, buffer int) bool {
 
 // sealMostlyDead seals the pack being appended to if compacting it is
 // worth it, so that it can be: on a disk smaller than a pack, or after a
-// collection of what was just added, the dead bytes are all there.
+// collection of what was just added, the dead bytes are all there. Where
+// the disk has no room even to seal it, the dead bytes it has on disk are
+// freed in place.
 func (s *Store) sealMostlyDead(ctx context.Context) error {
 	s.mu.Lock()
 	id, gen := s.w.curID, s.w.indexed
@@ -117,27 +119,53 @@ func (s *Store) sealMostlyDead(ctx context.Context) error {
 	if !open {
 		return nil
 	}
-	var live int64
+	var live []span
 	if err := s.eachIndexed(ctx, func(_ string, at loc) error {
 		if at.pack == id && !at.damaged {
-			live += int64(at.n)
+			live = append(live, span{at.off, int64(at.n)})
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
+	holes, sealErr := s.sealOr(id, gen, live)
+	if len(holes) == 0 {
+		return sealErr
+	}
+	if err := s.index.Sync(ctx, datastore.NewKey("/")); err != nil {
+		return errors.Join(sealErr, err)
+	}
+	return errors.Join(sealErr, s.punchHoles(id, holes))
+}
+
+// sealOr seals pack id if it is still the one appended to, nothing was
+// indexed since gen, and it is worth compacting. If sealing fails, it
+// returns instead the holes to punch in the part already on disk: the
+// spans that neither live (the indexed values) nor a pending value
+// touches.
+func (s *Store) sealOr(id uint32, gen uint64, live []span) ([]span, error) {
 	s.lockAll()
 	defer s.unlockAll()
 	if s.w.cur == nil || s.w.curID != id || s.w.indexed != gen {
-		return nil // values moved from pending to the index meanwhile: next time
+		return nil, nil // values moved from pending to the index meanwhile: next time
+	}
+	var bytes int64
+	for _, l := range live {
+		bytes += l.n
 	}
 	for _, at := range s.w.pending {
-		live += int64(at.n)
+		live = append(live, span{at.off, int64(at.n)})
+		bytes += int64(at.n)
 	}
-	if !worthRewriting(s.w.base+int64(s.w.n), live, s.opts.BufferSize) {
-		return nil
+	if !worthRewriting(s.w.base+int64(s.w.n), bytes, s.opts.BufferSize) {
+		return nil, nil
 	}
-	return s.rotate()
+	err := s.rotate()
+	if err == nil {
+		return nil, nil
+	}
+	// Below written, the pack never changes again.
+	return holesBetween(live, s.written.Load()&^(align-1), s.minHole()), err
 }
 
 // liveBytes sums the values each pack holds, from the index.
@@ -218,13 +246,18 @@ func (s *Store) punch(ctx context.Context, id uint32, size int64) error {
 	}); err != nil {
 		return err
 	}
-	holes := holesBetween(live, roundUp(size), min(maxMinHole, int64(s.opts.BufferSize)))
+	holes := holesBetween(live, roundUp(size), s.minHole())
 	if len(holes) == 0 {
 		return nil
 	}
 	if err := s.index.Sync(ctx, datastore.NewKey("/")); err != nil {
 		return fmt.Errorf("packstore: compact: sync index: %w", err)
 	}
+	return s.punchHoles(id, holes)
+}
+
+// punchHoles frees the space of the given dead spans of pack id.
+func (s *Store) punchHoles(id uint32, holes []span) error {
 	s.packsMu.Lock()
 	defer s.packsMu.Unlock()
 	if s.ra != nil {
@@ -239,6 +272,8 @@ func (s *Store) punch(ctx context.Context, id uint32, size int64) error {
 	}
 	return nil
 }
+
+func (s *Store) minHole() int64 { return min(maxMinHole, int64(s.opts.BufferSize)) }
 
 // maxMinHole bounds the smallest hole worth punching: a buffer, or 64 KiB.
 const maxMinHole = 64 << 10
