@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"text/tabwriter"
 
 	"github.com/ipfs/go-cid"
@@ -25,7 +26,10 @@ func newRepoGCCmd() *cobra.Command {
 		Use:   "gc",
 		Short: "Remove the blocks no pin keeps",
 		Long: `Remove every stored block that no pin reaches: "removed <cid>" per
-block. Adds and pins go on while it runs; what they touch is kept.`,
+block. Adds and pins go on while it runs; what they touch is kept.
+A block under a pin that cannot be read (missing or damaged) is skipped
+and named at the end, and the command fails; what only it links to is
+not kept (repo verify --repair fetches it again).`,
 		Args: noArgs,
 	}
 	o := printingFlags(cmd, 0)
@@ -78,24 +82,43 @@ func newRepoStatCmd() *cobra.Command {
 	return cmd
 }
 
-// newRepoVerifyCmd prints "corrupt <cid>" per bad block, then the
-// daemon's verdict; corrupt blocks make it fail.
+// newRepoVerifyCmd prints "corrupt <cid>" per damaged block (with
+// --repair, "repaired <cid>" for each one fetched again), then the
+// daemon's verdict; blocks left damaged make it fail.
 func newRepoVerifyCmd() *cobra.Command {
+	var repair bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Re-hash every stored block",
-		Long:  `Read every stored block and check its bytes against its CID: "corrupt <cid>" per damaged block, then a verdict. Damaged blocks make the command fail.`,
-		Args:  noArgs,
+		Long: `Read every stored block and check its bytes against its CID: "corrupt <cid>" per damaged block, then a verdict. Damaged blocks make the command fail.
+With --repair, each damaged block is fetched again from peers ("repaired <cid>"); adding its content again repairs it too.`,
+		Args: noArgs,
 	}
 	o := printingFlags(cmd, 0)
+	cmd.Flags().BoolVar(&repair, "repair", false, "fetch damaged blocks again from peers")
 	cmd.RunE = o.run(func(ctx context.Context, c *client.Client, _ []string, out io.Writer) error {
 		if asJSON, _ := o.json(); asJSON {
-			return printJSON(ctx, c, "repo/verify", nil, out)
+			var q url.Values
+			if repair {
+				q = url.Values{"repair": {"true"}}
+			}
+			return printJSON(ctx, c, "repo/verify", q, out)
 		}
-		msg, err := c.RepoVerify(ctx, func(id cid.Cid) error {
-			_, err := fmt.Fprintf(out, "corrupt %s\n", id)
+		report := func(id cid.Cid, repaired bool) error {
+			verb := "corrupt"
+			if repaired {
+				verb = "repaired"
+			}
+			_, err := fmt.Fprintf(out, "%s %s\n", verb, id)
 			return err
-		})
+		}
+		var msg string
+		var err error
+		if repair {
+			msg, err = c.RepoVerifyRepair(ctx, report)
+		} else {
+			msg, err = c.RepoVerify(ctx, func(id cid.Cid) error { return report(id, false) })
+		}
 		if err != nil {
 			return err
 		}
