@@ -2,10 +2,14 @@ package content
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ipfs/boxo/ipld/merkledag"
+	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
 )
@@ -359,5 +363,42 @@ func TestGCBarrierIsBounded(t *testing.T) {
 	c.barrier.afterMark = nil
 	if n, err := c.GC(ctx, GCEvents{}); err != nil || n != len(present) {
 		t.Fatalf("the next GC removed %d of %d loose blocks: %v", n, len(present), err)
+	}
+}
+
+// A pinned DAG whose nodes share children (each of 50 levels links twice
+// to the one below: 2^50 paths, 51 blocks) is marked in linear time, each
+// block read once, and a collection whose context ends stops at once.
+func TestGCMarkIsLinearInALatticeAndStopsOnCancel(t *testing.T) {
+	c := newOffline(t, smallChunks())
+	ctx := testContext(t)
+	below := merkledag.NewRawNode([]byte("floor"))
+	if err := c.dag.Add(ctx, below); err != nil {
+		t.Fatal(err)
+	}
+	var top ipld.Node = below
+	for range 50 { // past 56, dag-pb's cumulative sizes overflow
+		nd := merkledag.NodeWithData(nil)
+		for _, name := range []string{"a", "b"} {
+			if err := nd.AddNodeLink(name, top); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.dag.Add(ctx, nd); err != nil {
+			t.Fatal(err)
+		}
+		top = nd
+	}
+	if err := c.pins.PinWithMode(ctx, top.Cid(), pin.Recursive, ""); err != nil {
+		t.Fatal(err)
+	}
+	keep, err := c.mark(ctx, gcRoots{recursive: []cid.Cid{top.Cid()}}, nil)
+	if err != nil || len(keep) != 51 {
+		t.Fatalf("mark of the lattice: %d blocks, %v; want 51", len(keep), err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.GC(cancelled, GCEvents{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("GC with its context ended: %v", err)
 	}
 }
