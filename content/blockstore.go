@@ -22,10 +22,12 @@ var ErrHashMismatch = blockstore.ErrHashMismatch
 // hashMismatchError names the block; it reads "block <cid>: hash mismatch".
 type hashMismatchError struct{ c cid.Cid }
 
+// Error says what is wrong.
 func (e *hashMismatchError) Error() string {
 	return "block " + e.c.String() + ": hash mismatch"
 }
 
+// Is matches the sentinels the error stands for.
 func (e *hashMismatchError) Is(target error) bool { return target == ErrHashMismatch }
 
 // verify re-hashes data with the CID's own prefix: nothing enters or leaves
@@ -55,12 +57,15 @@ type damagedError struct {
 	cause error
 }
 
+// Error says what is wrong.
 func (e *damagedError) Error() string {
 	return fmt.Sprintf("block %s is damaged on disk (%v); fetching it again or adding it again repairs it", e.c, e.cause)
 }
 
+// Unwrap returns the cause.
 func (e *damagedError) Unwrap() error { return e.cause }
 
+// Is matches the sentinels the error stands for.
 func (e *damagedError) Is(target error) bool {
 	if _, ok := target.(ipld.ErrNotFound); ok {
 		return true
@@ -154,18 +159,22 @@ func (s *verifyingStore) Get(ctx context.Context, k cid.Cid) (blocks.Block, erro
 	return b, nil
 }
 
+// DeleteBlock removes k.
 func (s *verifyingStore) DeleteBlock(ctx context.Context, k cid.Cid) error {
 	return s.base.DeleteBlock(ctx, k)
 }
 
+// Has reports whether k is stored.
 func (s *verifyingStore) Has(ctx context.Context, k cid.Cid) (bool, error) {
 	return s.base.Has(ctx, k)
 }
 
+// GetSize returns k's length.
 func (s *verifyingStore) GetSize(ctx context.Context, k cid.Cid) (int, error) {
 	return s.base.GetSize(ctx, k)
 }
 
+// AllKeysChan lists every stored block.
 func (s *verifyingStore) AllKeysChan(ctx context.Context) (<-chan cid.Cid, error) {
 	return s.base.AllKeysChan(ctx)
 }

@@ -61,10 +61,12 @@ func newSyncfsStore(fs *flatfs.Datastore, dir string) (*syncfsStore, error) {
 	return &syncfsStore{Datastore: fs, dir: f}, nil
 }
 
+// Sync flushes the whole file system holding the blocks.
 func (s *syncfsStore) Sync(context.Context, datastore.Key) error {
 	return unix.Syncfs(int(s.dir.Fd()))
 }
 
+// Close closes flatfs and the directory.
 func (s *syncfsStore) Close() error {
 	return errors.Join(s.Datastore.Close(), s.dir.Close())
 }
@@ -113,6 +115,7 @@ func (d *durableStore) Put(ctx context.Context, key datastore.Key, value []byte)
 	return d.Batching.Put(ctx, key, value)
 }
 
+// Batch returns a batch that keeps the same rule.
 func (d *durableStore) Batch(ctx context.Context) (datastore.Batch, error) {
 	b, err := d.Batching.Batch(ctx)
 	if err != nil {
@@ -143,6 +146,8 @@ type durableBatch struct {
 	blocks bool
 }
 
+// Put queues a write: a block marks the batch as holding blocks, a pin
+// waits for the blocks to be flushed.
 func (b *durableBatch) Put(ctx context.Context, key datastore.Key, value []byte) error {
 	switch {
 	case isBlock(key):
@@ -155,6 +160,7 @@ func (b *durableBatch) Put(ctx context.Context, key datastore.Key, value []byte)
 	return b.Batch.Put(ctx, key, value)
 }
 
+// Commit writes the batch, as a block write if it holds blocks.
 func (b *durableBatch) Commit(ctx context.Context) error {
 	if !b.blocks {
 		return b.Batch.Commit(ctx)

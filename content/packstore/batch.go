@@ -18,16 +18,19 @@ type batchOp struct {
 	delete bool
 }
 
+// Put queues a put.
 func (b *batch) Put(_ context.Context, key datastore.Key, value []byte) error {
 	b.ops = append(b.ops, batchOp{key: key, value: value})
 	return nil
 }
 
+// Delete queues a delete.
 func (b *batch) Delete(_ context.Context, key datastore.Key) error {
 	b.ops = append(b.ops, batchOp{key: key, delete: true})
 	return nil
 }
 
+// Commit applies the queued writes in order.
 func (b *batch) Commit(ctx context.Context) error {
 	for _, op := range b.ops {
 		var err error

@@ -50,8 +50,10 @@ type File interface {
 // osFS is the machine's file system.
 type osFS struct{}
 
+// MkdirAll makes dir and its parents.
 func (osFS) MkdirAll(dir string) error { return os.MkdirAll(dir, 0o700) }
 
+// List returns the files in dir with their sizes.
 func (osFS) List(dir string) (map[string]int64, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -74,10 +76,12 @@ func (osFS) List(dir string) (map[string]int64, error) {
 	return out, nil
 }
 
+// Create makes a new file for writing.
 func (osFS) Create(name string, direct bool) (File, error) {
 	return openOS(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, direct)
 }
 
+// Open opens a file for reading.
 func (osFS) Open(name string, direct bool) (File, error) {
 	return openOS(name, os.O_RDONLY, direct)
 }
@@ -93,8 +97,10 @@ func openOS(name string, flag int, direct bool) (File, error) {
 	return osFile{f}, nil
 }
 
+// Remove removes a file.
 func (osFS) Remove(name string) error { return os.Remove(name) }
 
+// SyncDir makes dir's entries durable.
 func (osFS) SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -103,10 +109,13 @@ func (osFS) SyncDir(dir string) error {
 	return errors.Join(d.Sync(), d.Close())
 }
 
+// Free reports the bytes that may still be written.
 func (osFS) Free(dir string) (uint64, error) { return freeSpace(dir) }
 
+// DirectIO reports whether direct I/O works in dir.
 func (osFS) DirectIO(dir string) bool { return directWorks(dir) }
 
+// PunchHoles frees the given spans of a file.
 func (osFS) PunchHoles(name string, holes []span) error {
 	f, err := os.OpenFile(name, os.O_WRONLY, 0)
 	if err != nil {
@@ -124,6 +133,7 @@ func (osFS) PunchHoles(name string, holes []span) error {
 // osFile is a pack file of the machine's.
 type osFile struct{ *os.File }
 
+// SyncData makes what was written durable.
 func (f osFile) SyncData() error { return datasync(f.File) }
 
 // directWorks reports whether dir's filesystem takes direct I/O (tmpfs,

@@ -15,8 +15,10 @@ func VFS(fs vfs.FS) FS { return vfsFS{fs} }
 
 type vfsFS struct{ fs vfs.FS }
 
+// MkdirAll makes dir and its parents.
 func (v vfsFS) MkdirAll(dir string) error { return v.fs.MkdirAll(dir, 0o700) }
 
+// List returns the files in dir with their sizes.
 func (v vfsFS) List(dir string) (map[string]int64, error) {
 	names, err := v.fs.List(dir)
 	if err != nil {
@@ -35,6 +37,7 @@ func (v vfsFS) List(dir string) (map[string]int64, error) {
 	return out, nil
 }
 
+// Create makes a new file for writing.
 func (v vfsFS) Create(name string, _ bool) (File, error) {
 	if _, err := v.fs.Stat(name); err == nil {
 		return nil, errors.New("packstore: " + name + " exists")
@@ -42,10 +45,13 @@ func (v vfsFS) Create(name string, _ bool) (File, error) {
 	return v.fs.Create(name, vfs.WriteCategoryUnspecified)
 }
 
+// Open opens a file for reading.
 func (v vfsFS) Open(name string, _ bool) (File, error) { return v.fs.Open(name) }
 
+// Remove removes a file.
 func (v vfsFS) Remove(name string) error { return v.fs.Remove(name) }
 
+// SyncDir makes dir's entries durable.
 func (v vfsFS) SyncDir(dir string) error {
 	d, err := v.fs.OpenDir(dir)
 	if err != nil {
@@ -54,6 +60,7 @@ func (v vfsFS) SyncDir(dir string) error {
 	return errors.Join(d.Sync(), d.Close())
 }
 
+// Free reports the bytes that may still be written.
 func (v vfsFS) Free(dir string) (uint64, error) {
 	u, err := v.fs.GetDiskUsage(dir)
 	if errors.Is(err, vfs.ErrUnsupported) {
@@ -62,6 +69,8 @@ func (v vfsFS) Free(dir string) (uint64, error) {
 	return u.AvailBytes, err
 }
 
+// DirectIO reports whether direct I/O works in dir.
 func (vfsFS) DirectIO(string) bool { return false }
 
+// PunchHoles frees the given spans of a file.
 func (vfsFS) PunchHoles(string, []span) error { return errors.ErrUnsupported }
