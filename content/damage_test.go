@@ -17,7 +17,7 @@ import (
 
 // diskContent opens a Content over a repo on disk in dir; close closes
 // both, for a test that reopens the repo.
-func diskContent(t *testing.T, dir string, h host.Host, r Router, cfg Config) (c *Content, close func()) {
+func diskContent(t testing.TB, dir string, h host.Host, r Router, cfg Config) (c *Content, close func()) {
 	t.Helper()
 	ds, err := OpenDatastore(dir, true)
 	if err != nil {

@@ -17,16 +17,7 @@ import (
 //	go test ./content -run '^$' -bench ServeBlocks -benchtime 3x
 func BenchmarkServeBlocks(b *testing.B) {
 	size := benchSize(b)
-	ds, err := OpenDatastore(b.TempDir(), true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ds.Close()
-	c, err := New(b.Context(), nil, nil, ds, DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c, _ := diskContent(b, b.TempDir(), nil, nil, DefaultConfig())
 	const blockSize = 1 << 20
 	var ks []cid.Cid
 	src := randomStream(size, 7)

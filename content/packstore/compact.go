@@ -119,13 +119,8 @@ func (s *Store) sealMostlyDead(ctx context.Context) error {
 	if !open {
 		return nil
 	}
-	var live []span
-	if err := s.eachIndexed(ctx, func(_ string, at loc) error {
-		if at.pack == id && !at.damaged {
-			live = append(live, span{at.off, int64(at.n)})
-		}
-		return nil
-	}); err != nil {
+	live, err := s.liveSpans(ctx, id)
+	if err != nil {
 		return err
 	}
 	holes, sealErr := s.sealOr(id, gen, live)
@@ -232,18 +227,25 @@ func (s *Store) rewrite(ctx context.Context, id uint32, size, live int64) (bool,
 	return true, s.removePacks([]uint32{id})
 }
 
+// liveSpans lists where pack id's live values are, from the index.
+func (s *Store) liveSpans(ctx context.Context, id uint32) ([]span, error) {
+	var live []span
+	err := s.eachIndexed(ctx, func(_ string, at loc) error {
+		if at.pack == id && !at.damaged {
+			live = append(live, span{at.off, int64(at.n)})
+		}
+		return nil
+	})
+	return live, err
+}
+
 // punch frees the space of sealed pack id's dead bytes without moving
 // anything: the aligned spans no live value touches become holes. The
 // index is synced first, so that no entry a crash brought back names a
 // hole.
 func (s *Store) punch(ctx context.Context, id uint32, size int64) error {
-	var live []span
-	if err := s.eachIndexed(ctx, func(_ string, at loc) error {
-		if at.pack == id && !at.damaged {
-			live = append(live, span{at.off, int64(at.n)})
-		}
-		return nil
-	}); err != nil {
+	live, err := s.liveSpans(ctx, id)
+	if err != nil {
 		return err
 	}
 	holes := holesBetween(live, roundUp(size), s.minHole())
