@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/query"
 	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -303,4 +305,51 @@ func TestScrubRepairsWhatNothingRead(t *testing.T) {
 		t.Fatal("no scrub ran")
 	}
 	wantReadable(t, c, file.Cid, data)
+}
+
+// A repo whose pack index entries predate checksums (layout 2 as first
+// written) opens and reads: each block is re-hashed on its first read,
+// and one that fails is damaged.
+func TestPacksWithoutChecksumsAreHashedOnFirstRead(t *testing.T) {
+	dir, ctx := t.TempDir(), testContext(t)
+	data := randomBytes(40<<10, 28)
+	c, closeRepo := diskContent(t, dir, nil, nil, smallChunks())
+	file := importBytes(t, c, data, ImportOptions{CIDVersion: -1, Pin: true})
+	closeRepo()
+	// Cut every index entry back to pack, offset and length, as before
+	// checksums, then rot one leaf.
+	ds, err := OpenDatastore(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ds.Query(ctx, query.Query{Prefix: packIndexPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := res.Rest()
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("%d index entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if err := ds.Put(ctx, datastore.NewKey(e.Key), e.Value[:16]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ds.Close(); err != nil {
+		t.Fatal(err)
+	}
+	harmPacks(t, dir, leaf(data, 5)[:64], flipByte)
+
+	c, _ = diskContent(t, dir, nil, nil, smallChunks())
+	if _, err := c.GetBlock(ctx, leafCID(t, c, file.Cid, 5)); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("the rotten leaf of an old repo: %v", err)
+	}
+	for i := range 10 {
+		if i == 5 {
+			continue
+		}
+		if _, err := c.GetBlock(ctx, leafCID(t, c, file.Cid, i)); err != nil {
+			t.Fatalf("leaf %d of an old repo: %v", i, err)
+		}
+	}
 }
