@@ -2,12 +2,14 @@ package content
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -29,7 +31,10 @@ func TestFullDiskFailsTheAddKeepsTheRestAndRecovers(t *testing.T) {
 	if !inside {
 		return
 	}
-	ctx := testContext(t)
+	// Minutes, not testTimeout: this test writes the disk full twice,
+	// which a loaded machine under -race takes its time over.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
 	repo := filepath.Join(mnt, "repo")
 	cfg := DefaultConfig()
 	c, closeRepo := diskContent(t, repo, nil, nil, cfg)
