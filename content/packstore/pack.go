@@ -87,7 +87,9 @@ func (l loc) end() int64 { return l.off + int64(l.n) }
 func (l loc) tombstone() loc { return loc{n: l.n, summed: true, damaged: true} }
 
 // castagnoli is CRC-32C, which amd64 and arm64 compute in hardware: about
-// 0.05 CPU-s per GiB, where re-hashing with SHA-256 took 0.7.
+// 0.1 CPU-s per GiB on the development machine, where re-hashing every
+// block read with SHA-256 took 0.7 (go test ./content -bench ServeBlocks:
+// 1.4-1.6 CPU-s per GiB served before, 0.8-0.9 after).
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
