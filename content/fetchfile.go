@@ -106,7 +106,7 @@ func (c *Content) writeFromDAG(ctx context.Context, root cid.Cid, w io.WriterAt)
 // (packs, flatfs) rather than keeping the slice (the memory store).
 func (c *Content) storeCopies() bool {
 	switch c.ds.(type) {
-	case *mount.Datastore, *durableStore:
+	case *mount.Datastore, *repoStore, *durableStore:
 		return true
 	}
 	return false
