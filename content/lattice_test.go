@@ -68,7 +68,7 @@ func TestWalksOfALattice(t *testing.T) {
 			t.Fatalf("pin %s: %v", root, err)
 		}
 	}
-	if removed, err := c.GC(ctx, nil); err != nil || removed != 0 {
+	if removed, err := c.GC(ctx, GCEvents{}); err != nil || removed != 0 {
 		t.Fatalf("GC removed %d blocks (%v), want none: both lattices are pinned", removed, err)
 	}
 

@@ -55,8 +55,8 @@ func (b *contentBackend) AddNode(ctx context.Context, nd files.Node, opts shell.
 	return shell.AddResult{Cid: res.Cid, Size: res.Size}, err
 }
 
-func (b *contentBackend) GC(ctx context.Context, removed func(cid.Cid) error) error {
-	_, err := b.c.GC(ctx, removed)
+func (b *contentBackend) GC(ctx context.Context, removed func(cid.Cid) error, skipped func(cid.Cid, error) error) error {
+	_, err := b.c.GC(ctx, content.GCEvents{Removed: removed, Skipped: skipped})
 	return err
 }
 

@@ -15,9 +15,8 @@ import (
 // allocation the entry alone asks for. The store holds written packs and
 // values still in its buffer, so that entries can point into either.
 //
-// This target is written against decodeLoc and the read path as they are
-// (a 16-byte record: pack, offset, length); the package's owner keeps it
-// in step with the record format.
+// Entries are pack, offset, length, then checksum and state; 16-byte
+// entries from before checksums are read too, so both shapes are seeded.
 func FuzzIndexEntry(f *testing.F) {
 	s, err := Open(f.TempDir(), newIndex(), Options{BufferSize: 8 << 10})
 	if err != nil {
@@ -45,7 +44,7 @@ func FuzzIndexEntry(f *testing.F) {
 	}
 	f.Add(loc{pack: 1, off: -4096, n: 10}.encode())
 	f.Add(loc{pack: 1, off: 1 << 62, n: 1 << 31}.encode())
-	f.Add(loc{pack: s.curID, off: s.base + 1, n: 4000}.encode())
+	f.Add(loc{pack: s.w.curID, off: s.w.base + 1, n: 4000}.encode())
 	f.Add([]byte("short"))
 
 	victim := datastore.NewKey("/fuzzed")

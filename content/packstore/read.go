@@ -76,7 +76,7 @@ func (s *Store) keepSmall(ctx context.Context, key string, at loc, v []byte) {
 // part before the buffers from the file, the rest from the buffers in
 // flight and the one being filled.
 func (s *Store) readPending(at loc) ([]byte, error) {
-	if at.end() > s.base+int64(s.n) { // a damaged index entry
+	if at.end() > s.w.base+int64(s.w.n) { // a damaged index entry
 		return nil, fmt.Errorf("packstore: index entry names bytes to %d of %s, past its end", at.end(), packName(at.pack))
 	}
 	out := make([]byte, 0, at.n)
@@ -125,7 +125,10 @@ func (s *Store) lookup(ctx context.Context, key datastore.Key) (loc, error) {
 	}
 	at, err := decodeLoc(raw)
 	if err != nil {
-		return loc{}, fmt.Errorf("packstore: %s: %w", key, err)
+		// An entry that cannot be read is damage like a bad checksum: the
+		// value reads as damaged, Has says no, and a put repairs it.
+		logger.Warn("damaged index entry", "key", key, "err", err)
+		return loc{summed: true, damaged: true}, nil
 	}
 	return at, nil
 }
